@@ -1,0 +1,12 @@
+export * from "./gen/svcbgp/v1/route_pb.js";
+export * from "./gen/svcbgp/v1/intent_service_pb.js";
+export * from "./gen/svcbgp/v1/speaker_service_pb.js";
+export { methodPath, serviceDefinition } from "./service-definition.js";
+export { addService, type CallContext, type ServiceImpl } from "./server.js";
+export { createClient, type CallOptions, type ClientOptions, type ServiceClient } from "./client.js";
+export { addReflection } from "./reflection.js";
+export { addHealth, type Health, type ServingStatus } from "./health.js";
+export { channelCredentials, isTlsConfigured, serverCredentials, type TlsFiles } from "./tls.js";
+export { formatHostPort, parseHostPort, type HostPort } from "./listen.js";
+export { GrpcError, isCancelled, toServiceError } from "./errors.js";
+export { registration, serve, type Registration, type RunningServer, type ServeOptions } from "./serve.js";
