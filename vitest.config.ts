@@ -18,6 +18,6 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "**/dist/**", "test/bench/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ["default"],
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what svcbgp's lab and tests need on a Debian machine, then the npm
+# dependencies and the build. Idempotent and quick when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: BIRD 2 and GoBGP are the interop peers; iproute2 builds the
+# namespace lab; curl is the lab's client; kubectl renders the kustomization.
+PACKAGES=(bird2 gobgpd iproute2 curl openssl kubernetes-client)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The packages may start daemons of their own where an init system runs; the
+# tests start their own instances with their own configs.
+for daemon in bird gobgpd; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$daemon" 2>/dev/null; then systemctl disable --now "$daemon" || true; fi
+done
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent
