@@ -1,0 +1,185 @@
+/**
+ * Runs a real gobgpd for interop tests, with its gRPC API on loopback, and
+ * queries it through the gobgp CLI's JSON output.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { unprivilegedPort } from "./loopback.js";
+import { waitFor } from "./wait.js";
+
+const run = promisify(execFile);
+
+export interface GobgpNeighbor {
+  address: string;
+  asn: number;
+  port?: number;
+  localAddress: string;
+  passive?: boolean;
+  families?: Array<"ipv4-unicast" | "ipv6-unicast">;
+  holdTime?: number;
+  keepalive?: number;
+  gracefulRestart?: boolean;
+}
+
+export interface GobgpOptions {
+  asn: number;
+  routerId: string;
+  listenAddress: string;
+  listenPort: number;
+  neighbors: GobgpNeighbor[];
+}
+
+export interface GobgpPath {
+  prefix: string;
+  nextHop?: string;
+  asPath: number[];
+  localPref?: number;
+  communities: number[];
+  largeCommunities: string[];
+}
+
+function toml(options: GobgpOptions): string {
+  const lines = [
+    "[global.config]",
+    `  as = ${options.asn}`,
+    `  router-id = "${options.routerId}"`,
+    `  port = ${options.listenPort}`,
+    `  local-address-list = ["${options.listenAddress}"]`,
+  ];
+  for (const n of options.neighbors) {
+    lines.push(
+      "[[neighbors]]",
+      "  [neighbors.config]",
+      `    neighbor-address = "${n.address}"`,
+      `    peer-as = ${n.asn}`,
+      "  [neighbors.transport.config]",
+      `    local-address = "${n.localAddress}"`,
+      `    remote-port = ${n.port ?? 179}`,
+      `    passive-mode = ${n.passive ? "true" : "false"}`,
+      "  [neighbors.timers.config]",
+      "    connect-retry = 1",
+      `    hold-time = ${n.holdTime ?? 90}`,
+      `    keepalive-interval = ${n.keepalive ?? Math.floor((n.holdTime ?? 90) / 3)}`,
+    );
+    if (n.gracefulRestart) lines.push("  [neighbors.graceful-restart.config]", "    enabled = true", "    restart-time = 120");
+    for (const family of n.families ?? ["ipv4-unicast"]) {
+      lines.push("  [[neighbors.afi-safis]]", "    [neighbors.afi-safis.config]", `      afi-safi-name = "${family}"`);
+      if (n.gracefulRestart) lines.push("    [neighbors.afi-safis.mp-graceful-restart.config]", "      enabled = true");
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+export class Gobgp {
+  private constructor(
+    readonly dir: string,
+    readonly apiHost: string,
+    readonly apiPort: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(options: GobgpOptions): Promise<Gobgp> {
+    const dir = mkdtempSync(join(tmpdir(), "svcbgp-gobgp-"));
+    const conf = join(dir, "gobgpd.toml");
+    writeFileSync(conf, toml(options));
+    const apiPort = unprivilegedPort();
+    const child = spawn("gobgpd", ["-f", conf, "--api-hosts", `${options.listenAddress}:${apiPort}`, "--pprof-disable", "-p", "-l", "warn"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let log = "";
+    child.stdout?.on("data", (c: Buffer) => (log += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (log += c.toString()));
+    const gobgp = new Gobgp(dir, options.listenAddress, apiPort, child);
+    try {
+      await waitFor(async () => {
+        if (child.exitCode !== null) throw new Error(`gobgpd exited: ${log.trim()}`);
+        await gobgp.cli("global");
+        return true;
+      }, 15_000, "gobgpd API");
+    } catch (err) {
+      await gobgp.stop();
+      throw err;
+    }
+    return gobgp;
+  }
+
+  async cli(...args: string[]): Promise<string> {
+    const { stdout } = await run("gobgp", ["-u", this.apiHost, "-p", String(this.apiPort), ...args], { maxBuffer: 512 * 1024 * 1024 });
+    return stdout;
+  }
+
+  async neighborState(address: string): Promise<string> {
+    const json = JSON.parse(await this.cli("neighbor", address, "-j"));
+    return String(json?.state?.session_state ?? "unknown");
+  }
+
+  async waitEstablished(address: string, timeoutMs = 30_000): Promise<void> {
+    // gobgp's JSON uses the numeric enum (6 = ESTABLISHED) or its name, by version.
+    await waitFor(async () => ["6", "established", "ESTABLISHED"].includes(await this.neighborState(address)), timeoutMs, `gobgp neighbor ${address} Established`);
+  }
+
+  /** Received routes in the global RIB for a family. */
+  async rib(family: "ipv4" | "ipv6" = "ipv4"): Promise<GobgpPath[]> {
+    const json = JSON.parse((await this.cli("global", "rib", "-a", family, "-j")) || "{}") as Record<string, Array<{ attrs?: Array<Record<string, unknown>> }>>;
+    return Object.entries(json).map(([prefix, paths]) => {
+      const attrs = paths[0]?.attrs ?? [];
+      const path: GobgpPath = { prefix, asPath: [], communities: [], largeCommunities: [] };
+      for (const a of attrs) {
+        switch (a.type) {
+          case 3:
+            path.nextHop = String(a.nexthop);
+            break;
+          case 14:
+            path.nextHop = String(a.nexthop);
+            break;
+          case 2:
+            path.asPath = ((a.as_paths as Array<{ asns: number[] }>) ?? []).flatMap((s) => s.asns);
+            break;
+          case 5:
+            path.localPref = Number(a.value);
+            break;
+          case 8:
+            path.communities = (a.communities as number[]) ?? [];
+            break;
+          case 32:
+            path.largeCommunities = ((a.value as Array<{ global_admin: number; local_data1: number; local_data2: number }>) ?? []).map(
+              (c) => `${c.global_admin}:${c.local_data1}:${c.local_data2}`,
+            );
+            break;
+        }
+      }
+      return path;
+    });
+  }
+
+  async addRoute(prefix: string, nextHop: string, family: "ipv4" | "ipv6" = "ipv4"): Promise<void> {
+    await this.cli("global", "rib", "add", "-a", family, prefix, "nexthop", nextHop);
+  }
+
+  async deleteRoute(prefix: string, family: "ipv4" | "ipv6" = "ipv4"): Promise<void> {
+    await this.cli("global", "rib", "del", "-a", family, prefix);
+  }
+
+  pause(): void {
+    this.child.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.child.kill("SIGCONT");
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill("SIGCONT");
+      const exited = new Promise((resolve) => this.child.once("exit", resolve));
+      this.child.kill("SIGTERM");
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
