@@ -10,3 +10,4 @@ export { channelCredentials, isTlsConfigured, serverCredentials, type TlsFiles }
 export { formatHostPort, parseHostPort, type HostPort } from "./listen.js";
 export { GrpcError, isCancelled, toServiceError } from "./errors.js";
 export { registration, serve, type Registration, type RunningServer, type ServeOptions } from "./serve.js";
+export { applyDelta, diffIntents, isEmptyDelta, nodeFieldsDiffer, peerKey } from "./intent.js";
