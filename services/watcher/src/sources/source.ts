@@ -1,7 +1,9 @@
 /**
  * The boundary between where cluster objects come from (Kubernetes informers,
  * a directory of manifests) and the cluster model that consumes them.
- * Objects are plain JSON as the Kubernetes API serves them.
+ * Objects are plain JSON as the Kubernetes API serves them, always with
+ * apiVersion and kind set. Sources may share object instances with their own
+ * caches: a sink must not mutate what it is given.
  */
 
 /** The kinds of resources the watcher follows. */

@@ -1,0 +1,311 @@
+import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { waitFor } from "../../../../test/support/wait.js";
+import type { SourceLogger } from "./logger.js";
+import { ManifestParseError, ManifestsSource, parseManifestText, resourceKindOf } from "./manifests.js";
+import { objectKey, type KubeObject, type ResourceEvent, type ResourceKind, type ResourceSink } from "./source.js";
+
+class Sink implements ResourceSink {
+  readonly state = new Map<ResourceKind, KubeObject[]>();
+  readonly replaces: Array<{ kind: ResourceKind; keys: string[] }> = [];
+  apply(event: ResourceEvent): void {
+    throw new Error(`the manifests source only replaces; got ${event.type}`);
+  }
+  replace(kind: ResourceKind, objects: KubeObject[]): void {
+    this.replaces.push({ kind, keys: objects.map(objectKey) });
+    this.state.set(kind, objects);
+  }
+  keys(kind: ResourceKind): string[] {
+    return (this.state.get(kind) ?? []).map(objectKey).sort();
+  }
+  get(kind: ResourceKind, key: string): KubeObject | undefined {
+    return this.state.get(kind)?.find((o) => objectKey(o) === key);
+  }
+}
+
+function recordingLogger(): SourceLogger & { lines: Array<{ level: string; obj: unknown; msg?: string }> } {
+  const lines: Array<{ level: string; obj: unknown; msg?: string }> = [];
+  const at =
+    (level: string) =>
+    (obj: unknown, msg?: string): void => {
+      lines.push({ level, obj, msg });
+    };
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+// The seed's manifests, as the user writes them (Calico apiVersion), plus an object the watcher ignores.
+const SEED = `
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: tor
+spec:
+  peerIP: 192.168.1.1
+  asNumber: 64512
+---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata:
+  name: default
+spec:
+  serviceClusterIPs:
+    - cidr: 10.49.0.0/16
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx
+spec:
+  replicas: 2
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: nginx
+spec:
+  clusterIP: 10.49.62.131
+  ports: [{ port: 80 }]
+---
+`;
+
+const NODES_JSON = JSON.stringify({
+  apiVersion: "v1",
+  kind: "List",
+  items: ["192.168.1.10", "192.168.1.11", "192.168.1.12"].map((ip, i) => ({
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name: `node-${i + 1}` },
+    status: { addresses: [{ type: "InternalIP", address: ip }] },
+  })),
+});
+
+const SLICE = `
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: nginx-1
+  namespace: default
+addressType: IPv4
+endpoints:
+  - addresses: [10.48.1.5]
+    conditions: { ready: true }
+    nodeName: node-1
+`;
+
+let dir: string;
+let source: ManifestsSource | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "svcbgp-manifests-"));
+});
+
+afterEach(async () => {
+  await source?.stop();
+  source = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function startSource(options: Partial<ConstructorParameters<typeof ManifestsSource>[0]> = {}) {
+  const sink = new Sink();
+  const logger = recordingLogger();
+  source = new ManifestsSource({ dir, logger, debounceMs: 20, pollIntervalMs: 0, ...options });
+  await source.start(sink);
+  return { sink, logger, source };
+}
+
+describe("ManifestsSource", () => {
+  it("reads every manifest under the directory and replaces each kind", async () => {
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    await writeFile(path.join(dir, "nodes.json"), NODES_JSON);
+    await mkdir(path.join(dir, "apps", "nginx"), { recursive: true });
+    await writeFile(path.join(dir, "apps", "nginx", "slice.yml"), SLICE);
+    await writeFile(path.join(dir, "notes.txt"), "kind: Service\n");
+    await writeFile(path.join(dir, ".seed.yaml.swp"), "garbage: [");
+    const { sink, logger, source } = await startSource();
+
+    expect(source.synced).toBe(true);
+    expect(sink.keys("BGPPeer")).toEqual(["tor"]);
+    expect(sink.get("BGPPeer", "tor")).toMatchObject({ apiVersion: "projectcalico.org/v3", spec: { peerIP: "192.168.1.1", asNumber: 64512 } });
+    expect(sink.keys("BGPConfiguration")).toEqual(["default"]);
+    // Namespaced kinds default to the "default" namespace, as kubectl apply does.
+    expect(sink.keys("Service")).toEqual(["default/nginx"]);
+    expect(sink.keys("Node")).toEqual(["node-1", "node-2", "node-3"]);
+    expect(sink.keys("EndpointSlice")).toEqual(["default/nginx-1"]);
+    // Every kind is delivered, empty ones too, so the model knows they are complete.
+    expect(sink.keys("Secret")).toEqual([]);
+    expect(new Set(sink.replaces.map((r) => r.kind))).toEqual(new Set(["Service", "EndpointSlice", "Node", "Secret", "BGPConfiguration", "BGPPeer"]));
+    const ignored = logger.lines.filter((l) => l.level === "warn").map((l) => l.msg);
+    expect(ignored).toEqual([expect.stringMatching(/^seed\.yaml:\d+: ignoring apps\/v1 Deployment nginx/)]);
+    expect(source.errors()).toEqual([]);
+  });
+
+  it("picks up edits, new files in new directories and deletions", async () => {
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    const { sink } = await startSource();
+    expect(sink.keys("Service")).toEqual(["default/nginx"]);
+
+    // Step 5 of the seed: switch the config to external IPs.
+    await writeFile(
+      path.join(dir, "seed.yaml"),
+      SEED.replace("serviceClusterIPs:\n    - cidr: 10.49.0.0/16", "serviceClusterIPs: []\n  serviceExternalIPs:\n    - cidr: 192.168.3.0/24"),
+    );
+    await waitFor(() => (sink.get("BGPConfiguration", "default")?.spec as { serviceExternalIPs?: unknown })?.serviceExternalIPs, 10_000, "edit");
+    expect(sink.get("BGPConfiguration", "default")?.spec).toEqual({ serviceClusterIPs: [], serviceExternalIPs: [{ cidr: "192.168.3.0/24" }] });
+
+    await mkdir(path.join(dir, "later", "deeper"), { recursive: true });
+    await writeFile(path.join(dir, "later", "deeper", "slice.yaml"), SLICE);
+    await waitFor(() => sink.keys("EndpointSlice").length === 1, 10_000, "file in a new subdirectory");
+
+    await unlink(path.join(dir, "later", "deeper", "slice.yaml"));
+    await waitFor(() => sink.keys("EndpointSlice").length === 0, 10_000, "deleted file's objects to go");
+    // The other files' objects stay.
+    expect(sink.keys("Service")).toEqual(["default/nginx"]);
+    expect(sink.keys("BGPPeer")).toEqual(["tor"]);
+  });
+
+  it("keeps a file's last good objects while it holds invalid YAML", async () => {
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    await writeFile(path.join(dir, "slice.yaml"), SLICE);
+    const { sink, logger, source } = await startSource();
+    const replacesBefore = sink.replaces.length;
+
+    await writeFile(path.join(dir, "seed.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: broken\n spec: [unclosed\n");
+    await waitFor(() => source.errors().length === 1, 10_000, "the parse error");
+    const [error] = source.errors();
+    expect(error).toMatchObject({ file: "seed.yaml", line: expect.any(Number) });
+    expect(error.message).toBeTruthy();
+    const logged = logger.lines.find((l) => l.level === "error");
+    expect(logged?.obj).toMatchObject({ file: "seed.yaml", line: error.line, kept: 3 });
+    // Nothing was withdrawn or changed.
+    expect(sink.replaces.length).toBe(replacesBefore);
+    expect(sink.keys("Service")).toEqual(["default/nginx"]);
+    expect(sink.keys("BGPPeer")).toEqual(["tor"]);
+
+    // Other files still update meanwhile.
+    await writeFile(path.join(dir, "slice.yaml"), SLICE.replace("nginx-1", "nginx-2"));
+    await waitFor(() => sink.keys("EndpointSlice").join() === "default/nginx-2", 10_000, "other file's edit");
+    expect(sink.keys("BGPPeer")).toEqual(["tor"]);
+
+    // Fixed: its new content replaces the kept objects.
+    await writeFile(path.join(dir, "seed.yaml"), SEED.replace("name: tor", "name: tor-2"));
+    await waitFor(() => sink.keys("BGPPeer").join() === "tor-2", 10_000, "fixed file");
+    expect(source.errors()).toEqual([]);
+  });
+
+  it("a file that never parsed contributes nothing, and stops nothing else", async () => {
+    await writeFile(path.join(dir, "bad.yaml"), "kind: Service\nmetadata: {name: x\n");
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    const { sink, source } = await startSource();
+    expect(source.synced).toBe(true);
+    expect(source.errors()).toMatchObject([{ file: "bad.yaml" }]);
+    expect(sink.keys("Service")).toEqual(["default/nginx"]);
+  });
+
+  it("does not re-deliver when a file is rewritten unchanged, or only unknown kinds change", async () => {
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    const { sink, source } = await startSource();
+    const before = sink.replaces.length;
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    await writeFile(path.join(dir, "deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\n");
+    await source.reload();
+    expect(sink.replaces.length).toBe(before);
+    // Only the kind that changed is replaced.
+    await writeFile(path.join(dir, "seed.yaml"), SEED.replace("10.49.62.131", "10.49.62.132"));
+    await source.reload();
+    expect(sink.replaces.slice(before).map((r) => r.kind)).toEqual(["Service"]);
+  });
+
+  it("polls when file-system events are off", async () => {
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    const { sink } = await startSource({ watch: false, pollIntervalMs: 30 });
+    await writeFile(path.join(dir, "slice.yaml"), SLICE);
+    await waitFor(() => sink.keys("EndpointSlice").length === 1, 10_000, "polled change");
+  });
+
+  it("reads a mounted ConfigMap's files once, through their symlinks", async () => {
+    // kubelet's layout: ..<timestamp>/ holds the files, ..data links to it, each key links through ..data.
+    await mkdir(path.join(dir, "..2026_01_01"));
+    await writeFile(path.join(dir, "..2026_01_01", "seed.yaml"), SEED);
+    await symlink("..2026_01_01", path.join(dir, "..data"));
+    await symlink(path.join("..data", "seed.yaml"), path.join(dir, "seed.yaml"));
+    const { sink, logger } = await startSource();
+    expect(sink.keys("BGPPeer")).toEqual(["tor"]);
+    expect(logger.lines.filter((l) => /more than once/.test(l.msg ?? ""))).toEqual([]);
+  });
+
+  it("refuses to start on a missing directory", async () => {
+    source = new ManifestsSource({ dir: path.join(dir, "missing"), pollIntervalMs: 0 });
+    await expect(source.start(new Sink())).rejects.toThrow(/ENOENT/);
+    expect(source.synced).toBe(false);
+  });
+});
+
+describe("parseManifestText", () => {
+  it("maps kinds by apiVersion and kind", () => {
+    expect(resourceKindOf("v1", "Service")).toBe("Service");
+    expect(resourceKindOf("discovery.k8s.io/v1", "EndpointSlice")).toBe("EndpointSlice");
+    expect(resourceKindOf("discovery.k8s.io/v1beta1", "EndpointSlice")).toBeUndefined();
+    expect(resourceKindOf("projectcalico.org/v3", "BGPPeer")).toBe("BGPPeer");
+    expect(resourceKindOf("svcbgp.io/v1", "BGPConfiguration")).toBe("BGPConfiguration");
+    expect(resourceKindOf("crd.projectcalico.org/v1", "BGPPeer")).toBeUndefined();
+    expect(resourceKindOf("v1", "ConfigMap")).toBeUndefined();
+  });
+
+  it("normalizes what the API server would", () => {
+    const { objects, warnings } = parseManifestText(
+      `apiVersion: v1
+kind: Secret
+metadata:
+  name: bgp
+  namespace: kube-system
+stringData:
+  password: s3cret
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  annotations:
+    svcbgp.io/local-pref: 200
+    flag: true
+---
+apiVersion: svcbgp.io/v1
+kind: BGPPeer
+metadata:
+  name: tor
+  namespace: ignored
+---
+kind: Service
+metadata: {}
+`,
+      "x.yaml",
+    );
+    expect(objects.map((o) => `${o.kind} ${objectKey(o.object)}`)).toEqual(["Secret kube-system/bgp", "Service default/web", "BGPPeer tor"]);
+    expect(objects[0].object).toMatchObject({ data: { password: Buffer.from("s3cret").toString("base64") } });
+    expect(objects[0].object.stringData).toBeUndefined();
+    expect(objects[1].object.metadata.annotations).toEqual({ "svcbgp.io/local-pref": "200", flag: "true" });
+    expect(warnings).toEqual([expect.stringMatching(/^x\.yaml:\d+: ignoring undefined Service/)]);
+  });
+
+  it("reports the line of a syntax error", () => {
+    const text = "apiVersion: v1\nkind: Node\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Node\nmetadata:\n  name: [b\n";
+    let caught: unknown;
+    try {
+      parseManifestText(text, "nodes.yaml");
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ManifestParseError);
+    expect((caught as ManifestParseError).line).toBeGreaterThanOrEqual(9);
+    expect((caught as ManifestParseError).message).toMatch(/^nodes\.yaml:\d+:\d+: /);
+  });
+
+  it("rejects duplicate keys and reads JSON", () => {
+    expect(() => parseManifestText("kind: Node\nkind: Node\n", "dup.yaml")).toThrow(ManifestParseError);
+    expect(() => parseManifestText('{"kind": "Node", ', "bad.json")).toThrow(ManifestParseError);
+    expect(parseManifestText('{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}}', "n.json").objects).toHaveLength(1);
+    expect(parseManifestText("", "empty.yaml")).toEqual({ objects: [], warnings: [] });
+  });
+});
