@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: BIRD 2 and GoBGP are the interop peers; iproute2 builds the
 # namespace lab; curl is the lab's client; kubectl renders the kustomization.
-PACKAGES=(bird2 gobgpd iproute2 curl openssl kubernetes-client)
+PACKAGES=(bird2 gobgpd iproute2 curl openssl kubernetes-client docker-compose)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
