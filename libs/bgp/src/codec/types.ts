@@ -92,7 +92,10 @@ export interface PathAttributes {
   mpReach?: { afi: number; safi: number; nextHops: string[]; nlri: string[] };
   /** MP_UNREACH_NLRI (RFC 4760). */
   mpUnreach?: { afi: number; safi: number; withdrawn: string[] };
-  /** Unknown attributes, kept in wire order. */
+  /**
+   * Unknown optional attributes, kept in wire order with their flags as received —
+   * non-transitive ones included, so whoever forwards routes must drop those.
+   */
   unknown?: RawAttribute[];
 }
 
@@ -120,6 +123,8 @@ export interface RouteRefreshMessage {
   type: typeof MessageType.RouteRefresh;
   afi: number;
   safi: number;
+  /** RFC 7313 message subtype (1 BoRR, 2 EoRR); absent means 0, a plain RFC 2918 request. */
+  subtype?: number;
 }
 
 export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;

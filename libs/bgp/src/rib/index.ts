@@ -1,0 +1,38 @@
+export { AdjRibIn, type RibInChange, type RibInEntry } from "./adj-rib-in.js";
+export {
+  AdjRibOut,
+  isWithdrawGroup,
+  type AnnounceGroup,
+  type RibOutRoute,
+  type RibOutEntry,
+  type UpdateGroup,
+  type WithdrawGroup,
+} from "./adj-rib-out.js";
+export { AttributeTable, attributeKey, routeAttributes } from "./attributes.js";
+export { Ipv4Table } from "./ipv4-table.js";
+export {
+  DEFAULT_LOCAL_PREF,
+  WELL_KNOWN_COMMUNITIES,
+  buildAttributes,
+  buildDesired,
+  formatCommunity,
+  parseCommunity,
+  parseLargeCommunity,
+  type DesiredTable,
+  type IntentRoute,
+  type PolicyResult,
+  type SessionFacts,
+} from "./policy.js";
+export {
+  compareKeys,
+  formatIpv4,
+  formatIpv6,
+  ipv4Key,
+  keyAfi,
+  keyToPrefix,
+  normalizePrefix,
+  parseIpv4,
+  parseIpv6,
+  prefixToKey,
+  type PrefixKey,
+} from "./prefix.js";

@@ -1,0 +1,168 @@
+/**
+ * Export policy: turns an intent route (what the watcher wants advertised)
+ * into the path attributes sent to one peer, given facts about the session.
+ *
+ * - ORIGIN IGP: these routes originate here.
+ * - AS_PATH empty on iBGP; on eBGP one AS_SEQUENCE with our AS (RFC 4271
+ *   §5.1.2). Kept in 4-octet form; the codec applies AS_TRANS/AS4_PATH for a
+ *   2-octet peer, so `fourOctetAs` changes nothing here.
+ * - Next hop self (the route's explicit next hop wins): IPv4 in NEXT_HOP,
+ *   IPv6 in MP_REACH next hops (global, plus link-local when known).
+ * - LOCAL_PREF only on iBGP (RFC 4271 §5.1.5), 100 unless the route says.
+ * - Communities and large communities parsed, de-duplicated and sorted, so
+ *   equal intent produces equal (interned) attribute sets.
+ */
+import type { PathAttributes } from "../codec/types.js";
+import type { RibOutRoute } from "./adj-rib-out.js";
+import { keyAfi, keyToPrefix, parseIpv4, parseIpv6, prefixToKey } from "./prefix.js";
+
+export const DEFAULT_LOCAL_PREF = 100;
+const ORIGIN_IGP = 0;
+const AS_SEQUENCE = 2;
+const UINT16_MAX = 0xffff;
+const UINT32_MAX = 0xffffffff;
+
+/** Well-known communities (IANA registry; RFC 1997, 3765, 7999, 8326, 7611). */
+export const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, number>> = {
+  "graceful-shutdown": 0xffff0000,
+  "accept-own": 0xffff0001,
+  blackhole: 0xffff029a,
+  "no-export": 0xffffff01,
+  "no-advertise": 0xffffff02,
+  "no-export-subconfed": 0xffffff03,
+  "no-peer": 0xffffff04,
+};
+
+export interface IntentRoute {
+  /** CIDR; canonicalised. */
+  prefix: string;
+  /** Explicit next hop; default: our address of the prefix's family. */
+  nextHop?: string;
+  /** "65000:100" or a well-known name ("no-export"). */
+  communities?: readonly string[];
+  /** "global:local1:local2". */
+  largeCommunities?: readonly string[];
+  /** iBGP only; default 100. */
+  localPref?: number;
+  med?: number;
+}
+
+export interface SessionFacts {
+  ibgp: boolean;
+  localAsn: number;
+  /** Our addresses on this session, for next-hop self. */
+  localAddress: { ipv4?: string; ipv6?: string; ipv6LinkLocal?: string };
+  fourOctetAs: boolean;
+}
+
+export type PolicyResult = { ok: true; attributes: PathAttributes } | { ok: false; error: string };
+
+function decimal(text: string, max: number): number | undefined {
+  if (!/^[0-9]{1,10}$/.test(text)) return undefined;
+  const value = Number(text);
+  return value <= max ? value : undefined;
+}
+
+/** "65000:100" → 0xFDE80064; a well-known name → its value; anything else → undefined. */
+export function parseCommunity(text: string): number | undefined {
+  const trimmed = text.trim();
+  const known = WELL_KNOWN_COMMUNITIES[trimmed.toLowerCase()];
+  if (known !== undefined) return known;
+  const parts = trimmed.split(":");
+  if (parts.length !== 2) return undefined;
+  const high = decimal(parts[0], UINT16_MAX);
+  const low = decimal(parts[1], UINT16_MAX);
+  return high === undefined || low === undefined ? undefined : high * 0x10000 + low;
+}
+
+export function formatCommunity(value: number): string {
+  for (const [name, known] of Object.entries(WELL_KNOWN_COMMUNITIES)) if (known === value) return name;
+  return `${Math.floor(value / 0x10000)}:${value & 0xffff}`;
+}
+
+/** "a:b:c" with 32-bit parts → [a, b, c]; anything else → undefined. */
+export function parseLargeCommunity(text: string): [number, number, number] | undefined {
+  const parts = text.trim().split(":");
+  if (parts.length !== 3) return undefined;
+  const values = parts.map((p) => decimal(p, UINT32_MAX));
+  return values.every((v) => v !== undefined) ? (values as [number, number, number]) : undefined;
+}
+
+function sameLarge(a: [number, number, number], b: [number, number, number]): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
+
+export function buildAttributes(route: IntentRoute, facts: SessionFacts): PolicyResult {
+  const key = prefixToKey(route.prefix);
+  if (key === undefined) return { ok: false, error: `invalid prefix ${JSON.stringify(route.prefix)}` };
+  const afi = keyAfi(key);
+  const attributes: PathAttributes = {
+    origin: ORIGIN_IGP,
+    asPath: facts.ibgp ? [] : [{ type: AS_SEQUENCE, asns: [facts.localAsn] }],
+  };
+
+  if (afi === 1) {
+    const nextHop = route.nextHop ?? facts.localAddress.ipv4;
+    if (nextHop === undefined) return { ok: false, error: `no IPv4 next hop for ${route.prefix}: the session has no local IPv4 address` };
+    if (parseIpv4(nextHop) === undefined) return { ok: false, error: `next hop ${nextHop} is not an IPv4 address (${route.prefix})` };
+    attributes.nextHop = nextHop;
+  } else {
+    const global = route.nextHop ?? facts.localAddress.ipv6;
+    if (global === undefined) return { ok: false, error: `no IPv6 next hop for ${route.prefix}: the session has no local IPv6 address` };
+    if (parseIpv6(global) === undefined) return { ok: false, error: `next hop ${global} is not an IPv6 address (${route.prefix})` };
+    // The link-local next hop is ours; it only goes with our own global address.
+    const linkLocal = route.nextHop === undefined ? facts.localAddress.ipv6LinkLocal : undefined;
+    attributes.mpReach = { afi: 2, safi: 1, nextHops: linkLocal ? [global, linkLocal] : [global], nlri: [] };
+  }
+
+  if (route.med !== undefined) attributes.med = route.med;
+  if (facts.ibgp) attributes.localPref = route.localPref ?? DEFAULT_LOCAL_PREF;
+
+  if (route.communities && route.communities.length > 0) {
+    const values = new Set<number>();
+    for (const text of route.communities) {
+      const value = parseCommunity(text);
+      if (value === undefined) return { ok: false, error: `invalid community ${JSON.stringify(text)} (${route.prefix})` };
+      values.add(value);
+    }
+    attributes.communities = [...values].sort((a, b) => a - b);
+  }
+
+  if (route.largeCommunities && route.largeCommunities.length > 0) {
+    const values: Array<[number, number, number]> = [];
+    for (const text of route.largeCommunities) {
+      const value = parseLargeCommunity(text);
+      if (value === undefined) return { ok: false, error: `invalid large community ${JSON.stringify(text)} (${route.prefix})` };
+      if (!values.some((v) => sameLarge(v, value))) values.push(value);
+    }
+    attributes.largeCommunities = values.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+  }
+
+  return { ok: true, attributes };
+}
+
+export interface DesiredTable {
+  /** Canonical prefix → route, ready for AdjRibOut.setDesired. */
+  routes: Map<string, RibOutRoute>;
+  /** Routes that could not be exported, and why (the rest are unaffected). */
+  errors: Array<{ prefix: string; error: string }>;
+}
+
+/** Applies buildAttributes to a whole intent; a prefix given twice keeps its first route. */
+export function buildDesired(routes: Iterable<IntentRoute>, facts: SessionFacts): DesiredTable {
+  const out: DesiredTable = { routes: new Map(), errors: [] };
+  for (const route of routes) {
+    const result = buildAttributes(route, facts);
+    if (!result.ok) {
+      out.errors.push({ prefix: route.prefix, error: result.error });
+      continue;
+    }
+    const prefix = keyToPrefix(prefixToKey(route.prefix)!);
+    if (out.routes.has(prefix)) {
+      out.errors.push({ prefix: route.prefix, error: `duplicate route for ${prefix}` });
+      continue;
+    }
+    out.routes.set(prefix, { attributes: result.attributes });
+  }
+  return out;
+}
