@@ -1,0 +1,136 @@
+/**
+ * What the BGPConfiguration in force means for routes: the allowed ranges per
+ * Service address kind, which ranges are advertised as aggregates, and the
+ * communities a prefix carries. Built once per config change; lookups are
+ * linear over the (few) configured ranges.
+ */
+import { RouteKind } from "@svcbgp/api";
+import {
+  cidrCovers,
+  DEFAULT_AS_NUMBER,
+  isHostCidr,
+  parseCidr,
+  resolveCommunity,
+  type BGPConfigurationValue,
+  type Cidr,
+  type CommunityValue,
+  type IpAddress,
+} from "@svcbgp/config";
+
+/** The Service address kinds and the BGPConfiguration field that allows each. */
+export type AddressKind = RouteKind.CLUSTER_IP | RouteKind.EXTERNAL_IP | RouteKind.LOAD_BALANCER_IP;
+
+export const RANGE_FIELD: Record<AddressKind, string> = {
+  [RouteKind.CLUSTER_IP]: "serviceClusterIPs",
+  [RouteKind.EXTERNAL_IP]: "serviceExternalIPs",
+  [RouteKind.LOAD_BALANCER_IP]: "serviceLoadBalancerIPs",
+};
+
+export const RANGE_KIND: Record<AddressKind, RouteKind> = {
+  [RouteKind.CLUSTER_IP]: RouteKind.CLUSTER_IP_RANGE,
+  [RouteKind.EXTERNAL_IP]: RouteKind.EXTERNAL_IP_RANGE,
+  [RouteKind.LOAD_BALANCER_IP]: RouteKind.LOAD_BALANCER_IP_RANGE,
+};
+
+export interface Aggregate {
+  readonly cidr: Cidr;
+  readonly kind: RouteKind;
+}
+
+export interface CommunitySet {
+  readonly standard: readonly string[];
+  readonly large: readonly string[];
+}
+
+const NO_COMMUNITIES: CommunitySet = { standard: [], large: [] };
+
+function contains(cidr: Cidr, ip: IpAddress): boolean {
+  return cidr.family === ip.family && ip.value >= cidr.first && ip.value <= cidr.last;
+}
+
+/** The most specific CIDR of `ranges` containing `ip`. */
+function mostSpecific(ranges: readonly Cidr[], ip: IpAddress): Cidr | undefined {
+  let best: Cidr | undefined;
+  for (const range of ranges) if (contains(range, ip) && (!best || range.length > best.length)) best = range;
+  return best;
+}
+
+export function splitCommunities(values: Iterable<CommunityValue>): CommunitySet {
+  const standard = new Set<string>();
+  const large = new Set<string>();
+  for (const value of values) (value.kind === "large" ? large : standard).add(value.text);
+  return { standard: [...standard], large: [...large] };
+}
+
+export class ConfigView {
+  readonly asNumber: number;
+  readonly listenPort: number;
+  readonly advertisePodCIDRs: boolean;
+  readonly aggregation: boolean;
+  /** Ranges that are advertised from every node, in configuration order. */
+  readonly aggregates: readonly Aggregate[];
+  private readonly aggregateCidrs: readonly Cidr[];
+  private readonly ranges: Record<AddressKind, readonly Cidr[]>;
+  private readonly communityCache = new Map<string, CommunitySet>();
+
+  constructor(readonly config: BGPConfigurationValue | undefined) {
+    this.asNumber = config?.asNumber ?? DEFAULT_AS_NUMBER;
+    this.listenPort = config?.listenPort ?? 0;
+    this.advertisePodCIDRs = config?.advertisePodCIDRs ?? false;
+    this.aggregation = (config?.serviceLoadBalancerAggregation ?? "Enabled") === "Enabled";
+    this.ranges = {
+      [RouteKind.CLUSTER_IP]: config?.serviceClusterIPs ?? [],
+      [RouteKind.EXTERNAL_IP]: config?.serviceExternalIPs ?? [],
+      [RouteKind.LOAD_BALANCER_IP]: config?.serviceLoadBalancerIPs ?? [],
+    };
+    const aggregates: Aggregate[] = [];
+    const addAll = (kind: AddressKind) => {
+      // A single-address entry is not an aggregate: it is advertised as a
+      // host route, and only while a Service backs it.
+      for (const cidr of this.ranges[kind]) if (!isHostCidr(cidr)) aggregates.push({ cidr, kind: RANGE_KIND[kind] });
+    };
+    addAll(RouteKind.CLUSTER_IP);
+    addAll(RouteKind.EXTERNAL_IP);
+    if (this.aggregation) addAll(RouteKind.LOAD_BALANCER_IP);
+    this.aggregates = aggregates;
+    this.aggregateCidrs = aggregates.map((a) => a.cidr);
+  }
+
+  rangesFor(kind: AddressKind): readonly Cidr[] {
+    return this.ranges[kind];
+  }
+
+  /** The most specific configured range of `kind` allowing `ip`. */
+  allowedRange(kind: AddressKind, ip: IpAddress): Cidr | undefined {
+    return mostSpecific(this.ranges[kind], ip);
+  }
+
+  /** The most specific advertised aggregate (of any kind) containing `ip`. */
+  coveringAggregate(ip: IpAddress): Cidr | undefined {
+    return mostSpecific(this.aggregateCidrs, ip);
+  }
+
+  /** Resolves a community name (from spec.communities) or literal. */
+  resolveCommunity(reference: string): CommunityValue | undefined {
+    return resolveCommunity(reference, this.config?.communities ?? new Map());
+  }
+
+  /** Communities from the most specific prefixAdvertisements entry covering `prefix`. */
+  communitiesFor(prefix: string): CommunitySet {
+    const cached = this.communityCache.get(prefix);
+    if (cached) return cached;
+    const advertisements = this.config?.prefixAdvertisements ?? [];
+    let result = NO_COMMUNITIES;
+    if (advertisements.length > 0) {
+      const cidr = parseCidr(prefix);
+      let best: (typeof advertisements)[number] | undefined;
+      for (const entry of advertisements) {
+        if (cidr && cidrCovers(entry.cidr, cidr) && (!best || entry.cidr.length > best.cidr.length)) best = entry;
+      }
+      if (best) result = splitCommunities(best.communities);
+    }
+    if (this.communityCache.size > 100_000) this.communityCache.clear();
+    this.communityCache.set(prefix, result);
+    return result;
+  }
+}

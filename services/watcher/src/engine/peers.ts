@@ -1,0 +1,84 @@
+/**
+ * Which BGP sessions a node holds: every BGPPeer whose node / nodeSelector
+ * selects it, turned into svcbgp.v1.Peer with the node's own source address.
+ * Passwords come from Secrets in the watcher's namespace (Calico reads them
+ * from its own namespace, calico-system, the same way).
+ */
+import { create } from "@bufbuild/protobuf";
+import { PeerSchema, type Peer } from "@svcbgp/api";
+import type { BGPPeerValue, ConfigIssueRecord } from "@svcbgp/config";
+import { readSecretValue, type NodeView } from "./kube.js";
+import type { KubeObject } from "../sources/source.js";
+
+/** The watcher's namespace, where peer password Secrets live, unless configured otherwise. */
+export const DEFAULT_SECRET_NAMESPACE = "svcbgp-system";
+
+/** Key of a peer within a node's intent: "address", or "address:port" ("[v6]:port"). */
+export function peerKey(address: string, port: number): string {
+  if (port === 0) return address;
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export type PasswordState = { readonly password: string } | { readonly issue: ConfigIssueRecord };
+
+/** Resolves a peer's password Secret; undefined when the peer has none. */
+export function resolvePassword(peer: BGPPeerValue, secrets: ReadonlyMap<string, KubeObject>, namespace: string): PasswordState | undefined {
+  if (!peer.password) return undefined;
+  const { secretName, key } = peer.password;
+  const resource = `BGPPeer/${peer.name}`;
+  const field = "spec.password.secretKeyRef";
+  const secret = secrets.get(`${namespace}/${secretName}`);
+  if (!secret) return { issue: { resource, field, reason: `Secret ${namespace}/${secretName} not found; the peer is not configured until it exists (sessions never start without their password)` } };
+  const value = readSecretValue(secret, key);
+  if (value === undefined || value === "") {
+    return { issue: { resource, field, reason: `Secret ${namespace}/${secretName} has no key "${key}"; the peer is not configured until it does` } };
+  }
+  return { password: value };
+}
+
+export function peerSelectsNode(peer: BGPPeerValue, node: NodeView): boolean {
+  if (peer.node !== undefined) return peer.node === node.name;
+  if (peer.nodeSelector) return peer.nodeSelector.matches(node.labels);
+  return true;
+}
+
+/**
+ * The node's peers keyed by peerKey. `peers` must be sorted by name: when two
+ * BGPPeers name the same address and port for one node, the first wins, so
+ * the result does not depend on arrival order.
+ */
+export function nodePeers(node: NodeView, peers: readonly BGPPeerValue[], passwords: ReadonlyMap<string, PasswordState>): Map<string, Peer> {
+  const out = new Map<string, Peer>();
+  for (const peer of peers) {
+    if (!peerSelectsNode(peer, node)) continue;
+    const address = peer.peer.ip.text;
+    // Never peer a node with itself (a global BGPPeer naming a node's IP).
+    if (node.addresses.includes(address)) continue;
+    const password = passwords.get(peer.name);
+    if (password && "issue" in password) continue;
+    const key = peerKey(address, peer.peer.port);
+    if (out.has(key)) continue;
+    let sourceAddress = "";
+    if (peer.sourceAddress.mode === "UseNodeIP") sourceAddress = (peer.peer.ip.family === 4 ? node.internalIPv4 : node.internalIPv6) ?? "";
+    else if (peer.sourceAddress.mode === "Address") sourceAddress = peer.sourceAddress.ip.text;
+    out.set(
+      key,
+      create(PeerSchema, {
+        address,
+        port: peer.peer.port,
+        asn: peer.asNumber,
+        localAsn: peer.localASNumber ?? 0,
+        sourceAddress,
+        holdTime: peer.holdSeconds ?? 0,
+        keepalive: peer.keepaliveSeconds ?? 0,
+        gracefulRestart: { enabled: true, restartTime: peer.maxRestartSeconds ?? 0 },
+        ttlSecurity: peer.ttlSecurity ?? 0,
+        password: password && "password" in password ? password.password : "",
+        passive: false,
+        name: peer.name,
+        numAllowedLocalAsNumbers: peer.numAllowedLocalASNumbers ?? 0,
+      }),
+    );
+  }
+  return out;
+}
