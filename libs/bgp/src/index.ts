@@ -1,4 +1,4 @@
-export {};
 export * from "./codec/index.js";
 export * from "./fsm/index.js";
 export * from "./rib/index.js";
+export * from "./session/index.js";

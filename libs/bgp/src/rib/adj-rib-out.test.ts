@@ -170,3 +170,17 @@ describe("AdjRibOut", () => {
     });
   });
 });
+
+describe("AdjRibOut.change", () => {
+  it("batches many upserts sharing attributes into one group and withdrawals into one", () => {
+    const rib = new AdjRibOut();
+    const attributes = { origin: 0 as const, asPath: [], nextHop: "192.0.2.1", localPref: 100 };
+    const upserts = new Map(Array.from({ length: 50 }, (_, i) => [`10.0.${i}.0/24`, { attributes }] as const));
+    const first = rib.change(upserts, []);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ nlri: expect.arrayContaining(["10.0.0.0/24", "10.0.49.0/24"]) });
+    const second = rib.change(new Map(), ["10.0.1.0/24", "10.0.2.0/24", "10.9.9.0/24"]);
+    expect(second).toEqual([{ withdrawn: ["10.0.1.0/24", "10.0.2.0/24"], afi: 1 }]);
+    expect(rib.count()).toBe(48);
+  });
+});

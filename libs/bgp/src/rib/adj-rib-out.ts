@@ -104,6 +104,14 @@ export class AdjRibOut {
     return this.groups(changes);
   }
 
+  /** Applies many upserts and withdrawals as one change set, so they pack into as few UPDATEs as possible. */
+  change(upserts: ReadonlyMap<string, RibOutRoute>, withdrawals: Iterable<string>): UpdateGroup[] {
+    const changes = new ChangeSet();
+    for (const prefix of withdrawals) this.remove(mustKey(prefix), changes);
+    for (const [prefix, route] of upserts) this.put(mustKey(prefix), route.attributes, changes);
+    return this.groups(changes);
+  }
+
   upsert(prefix: string, route: RibOutRoute): UpdateGroup[] {
     const changes = new ChangeSet();
     this.put(mustKey(prefix), route.attributes, changes);

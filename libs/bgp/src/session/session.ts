@@ -1,0 +1,470 @@
+/**
+ * A BGP session with one peer: binds the FSM (through ConnectionPair, which
+ * resolves connection collisions) to TCP sockets, and the Adj-RIBs to the
+ * routes the speaker wants. The speaker only says which routes it wants; the
+ * session decides what to send and when.
+ */
+import { connect as netConnect, isIPv6, type Socket } from "node:net";
+import { endOfRib, endOfRibFamily } from "../codec/update.js";
+import { packUpdates } from "../codec/pack.js";
+import { describeNotification } from "../codec/constants.js";
+import { decodeShutdownMessage } from "../codec/notification.js";
+import { prefixFamily } from "../codec/prefix.js";
+import { Afi, MessageType, Safi, type AfiSafi, type NotificationMessage, type UpdateMessage } from "../codec/types.js";
+import { ConnectionPair } from "../fsm/collision.js";
+import { systemClock, type Clock, type TimerHandle } from "../fsm/clock.js";
+import { eventFromDecoded } from "../fsm/events.js";
+
+import type { FsmAction, FsmConfig, NegotiatedSession, NotificationError } from "../fsm/types.js";
+import { AdjRibIn } from "../rib/adj-rib-in.js";
+import { AdjRibOut, isWithdrawGroup, type UpdateGroup } from "../rib/adj-rib-out.js";
+import { buildDesired, type SessionFacts } from "../rib/policy.js";
+import { Connection, emptyCounts } from "./connection.js";
+import { ribEntry } from "./rib-entry.js";
+import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionOptions, SessionStateName, SessionStatus, StopMode } from "./types.js";
+
+const DEFAULT_PORT = 179;
+const DEFAULT_CONNECT_RETRY_TIME = 5;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_RESTART_TIME = 120;
+/** How long stop() waits for a NOTIFICATION to be flushed before giving up on the socket. */
+const STOP_FLUSH_MS = 1000;
+
+/** pino-compatible. */
+export interface SessionLogger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+const silent: SessionLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface SessionDeps {
+  logger?: SessionLogger;
+  clock?: Clock;
+  /** Dials the peer; tests may substitute. */
+  dial?: (options: { host: string; port: number; localAddress?: string }) => Socket;
+}
+
+function familyName(afi: number): "ipv4" | "ipv6" {
+  return afi === Afi.Ipv6 ? "ipv6" : "ipv4";
+}
+
+function describeNotificationError(n: NotificationError | NotificationMessage, direction: "sent" | "received"): string {
+  const text = describeNotification(n.code, n.subcode);
+  const shutdown = "type" in n ? decodeShutdownMessage(n) : undefined;
+  return `NOTIFICATION ${direction}: ${text}${shutdown ? ` ("${shutdown}")` : ""}`;
+}
+
+export class Session implements BgpSession {
+  private readonly pair: ConnectionPair;
+  private readonly connections = new Map<number, Connection>();
+  private readonly dials = new Map<number, Socket>();
+  private readonly listeners = new Set<(event: SessionEvent) => void>();
+  private readonly wanted = new Map<string, OutRoute>();
+  private readonly adjOut = new AdjRibOut();
+  private readonly adjIn = new AdjRibIn();
+  private readonly sent = emptyCounts();
+  private readonly received = emptyCounts();
+  private readonly log: SessionLogger;
+  private readonly clock: Clock;
+  private readonly families: AfiSafi[];
+  private negotiated: NegotiatedSession | null = null;
+  private establishedId: number | null = null;
+  private facts: SessionFacts | null = null;
+  private lastState: SessionStateName = "Idle";
+  private stateSince = Date.now();
+  private lastError: string | undefined;
+  private staleTimer: TimerHandle | undefined;
+  private stopped = false;
+  private refused: string | undefined;
+
+  constructor(
+    readonly options: Readonly<SessionOptions>,
+    private readonly deps: SessionDeps = {},
+  ) {
+    this.log = deps.logger ?? silent;
+    this.clock = deps.clock ?? systemClock;
+    this.families = this.chooseFamilies();
+    const config: FsmConfig = {
+      localAsn: options.localAsn,
+      routerId: options.routerId,
+      peerAsn: options.peerAsn,
+      holdTime: options.holdTime ?? 90,
+      connectRetryTime: options.connectRetryTime ?? DEFAULT_CONNECT_RETRY_TIME,
+      passive: options.passive ?? false,
+      families: this.families,
+      gracefulRestart: options.gracefulRestart?.enabled
+        ? { restartTime: options.gracefulRestart.restartTime ?? DEFAULT_RESTART_TIME, restarting: options.restarting ?? false, forwardingPreserved: true, notification: false }
+        : null,
+    };
+    if (options.keepaliveTime) config.keepaliveTime = options.keepaliveTime;
+    if (options.ttlSecurity) this.refused = "GTSM (ttlSecurity) needs IP_MINTTL, which Node.js sockets cannot set; the session is not started";
+    this.pair = new ConnectionPair(config, this.clock, (id, actions) => this.perform(id, actions));
+  }
+
+  start(): void {
+    if (this.refused) {
+      this.lastError = this.refused;
+      this.log.error({ peer: this.options.peerAddress }, this.refused);
+      return;
+    }
+    this.pair.start(this.options.passive ?? false);
+  }
+
+  async stop(mode: StopMode, message = "svcbgp speaker shutting down"): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearStaleTimer();
+    const established = this.establishedId !== null ? this.connections.get(this.establishedId) : undefined;
+    if (mode === "graceful-restart" && established && this.negotiated?.gracefulRestart) {
+      // RFC 4724: going away without a NOTIFICATION tells the peer to keep our routes as stale.
+      this.log.info({ peer: this.options.peerAddress }, "closing without NOTIFICATION so the peer keeps our routes (graceful restart)");
+      for (const connection of this.connections.values()) connection.abort();
+      this.pair.dispose();
+      this.abortDials();
+      return;
+    }
+    const closing = [...this.connections.values()].map((c) => new Promise<void>((resolve) => (c.socket.destroyed ? resolve() : c.socket.once("close", () => resolve()))));
+    this.pair.stop(message);
+    this.abortDials();
+    await Promise.race([Promise.all(closing), new Promise((resolve) => setTimeout(resolve, STOP_FLUSH_MS).unref())]);
+    for (const connection of this.connections.values()) connection.abort();
+    this.pair.dispose();
+  }
+
+  /** Hands an accepted inbound connection from this peer to the session; false if refused (the caller closes it). */
+  acceptConnection(socket: Socket): boolean {
+    if (this.stopped || this.refused) return false;
+    const id = this.pair.incoming();
+    if (id === null) return false;
+    this.bind(id, socket);
+    this.pair.handle(id, { type: "TcpConnectionConfirmed" });
+    return true;
+  }
+
+  updateRoutes(upserts: OutRoute[], withdrawals: string[]): void {
+    for (const prefix of withdrawals) this.wanted.delete(prefix);
+    for (const route of upserts) this.wanted.set(route.prefix, route);
+    if (!this.facts) return;
+    const changed = buildDesired(upserts, this.facts);
+    for (const error of changed.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
+    for (const prefix of changed.routes.keys()) if (!this.negotiatedFamily(prefix)) changed.routes.delete(prefix);
+    this.sendGroups(this.adjOut.change(changed.routes, withdrawals.filter((prefix) => !changed.routes.has(prefix))));
+  }
+
+  setRoutes(routes: OutRoute[]): void {
+    const next = new Map(routes.map((r) => [r.prefix, r]));
+    const withdrawals = [...this.wanted.keys()].filter((prefix) => !next.has(prefix));
+    this.updateRoutes(routes, withdrawals);
+  }
+
+  status(): SessionStatus {
+    const n = this.negotiated;
+    const connection = this.establishedId !== null ? this.connections.get(this.establishedId) : [...this.connections.values()][0];
+    const status: SessionStatus = {
+      peerAddress: this.options.peerAddress,
+      peerPort: this.options.peerPort ?? DEFAULT_PORT,
+      peerAsn: this.options.peerAsn,
+      localAsn: this.options.localAsn,
+      state: this.lastState,
+      stateSince: this.stateSince,
+      capabilities: n ? this.capabilityNames(n) : [],
+      sent: { ...this.sent },
+      received: { ...this.received },
+      prefixesSent: this.facts ? this.adjOut.count() : 0,
+      prefixesReceived: this.adjIn.count(),
+    };
+    if (connection?.socket.localAddress) status.localAddress = connection.socket.localAddress;
+    if (this.lastError) status.lastError = this.lastError;
+    if (n) {
+      status.negotiatedHoldTime = n.holdTime;
+      status.peerRouterId = n.peerRouterId;
+    }
+    return status;
+  }
+
+  *adjRibIn(): Iterable<RibEntry> {
+    for (const entry of this.adjIn.entries()) yield ribEntry(entry.prefix, entry.attributes, entry.stale);
+  }
+
+  *adjRibOut(): Iterable<RibEntry> {
+    if (!this.facts) return;
+    for (const entry of this.adjOut.entries()) yield ribEntry(entry.prefix, entry.attributes);
+  }
+
+  requestRefresh(): void {
+    const connection = this.establishedConnection();
+    if (!connection || !this.negotiated?.routeRefresh) return;
+    for (const family of this.negotiated.families) connection.send({ type: MessageType.RouteRefresh, afi: family.afi, safi: family.safi });
+  }
+
+  on(listener: (event: SessionEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // --- FSM actions -------------------------------------------------------
+
+  private perform(id: number, actions: FsmAction[]): void {
+    for (const action of actions) {
+      switch (action.type) {
+        case "Connect":
+          this.dial(id);
+          break;
+        case "DropConnection":
+          this.drop(id);
+          break;
+        case "SendOpen":
+          this.connections.get(id)?.send(action.message);
+          break;
+        case "SendKeepalive":
+          this.connections.get(id)?.send({ type: MessageType.Keepalive });
+          break;
+        case "SendNotification":
+          this.lastError = describeNotificationError(action, "sent");
+          this.connections.get(id)?.send({ type: MessageType.Notification, code: action.code, subcode: action.subcode, data: action.data });
+          break;
+        case "StateChanged":
+          this.onStateChanged(id, action.from, action.to, action.reason);
+          break;
+        case "SessionEstablished":
+          this.onEstablished(id, action.session);
+          break;
+        case "SessionDown":
+          this.onDown(id, action.reason, action.notificationReceived);
+          break;
+        case "DeliverUpdate":
+          this.onUpdate(action.message, action.treatAsWithdraw);
+          break;
+        case "DeliverRouteRefresh":
+          this.onRouteRefresh(action.afi);
+          break;
+      }
+    }
+  }
+
+  private dial(id: number): void {
+    const { peerAddress, localAddress } = this.options;
+    const port = this.options.peerPort ?? DEFAULT_PORT;
+    const dial = this.deps.dial ?? ((o) => netConnect({ host: o.host, port: o.port, localAddress: o.localAddress, family: isIPv6(o.host) ? 6 : 4 }));
+    const socket = dial({ host: peerAddress, port, localAddress });
+    this.dials.set(id, socket);
+    const timeout = setTimeout(() => socket.destroy(new Error("connect timeout")), this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    const fail = (err: Error) => {
+      clearTimeout(timeout);
+      if (this.dials.get(id) !== socket) return;
+      this.dials.delete(id);
+      this.lastError = `connect to ${peerAddress}:${port} failed: ${err.message}`;
+      this.log.debug({ peer: peerAddress, err: err.message }, "connect failed");
+      this.pair.handle(id, { type: "TcpConnectionFails" });
+    };
+    socket.once("error", fail);
+    socket.once("connect", () => {
+      clearTimeout(timeout);
+      socket.off("error", fail);
+      if (this.dials.get(id) !== socket) {
+        socket.destroy();
+        return;
+      }
+      this.dials.delete(id);
+      this.bind(id, socket);
+      this.pair.handle(id, { type: "Tcp_CR_Acked" });
+    });
+  }
+
+  private bind(id: number, socket: Socket): void {
+    socket.setNoDelay(true);
+    const connection = new Connection(socket, this.sent, this.received);
+    this.connections.set(id, connection);
+    socket.on("data", (chunk: Buffer) => {
+      for (const inbound of connection.receive(chunk)) {
+        if (this.connections.get(id) !== connection) return;
+        if (inbound.kind === "framing-error") {
+          this.pair.handle(id, { type: "BGPHeaderErr", error: inbound.error });
+          return;
+        }
+        const event = eventFromDecoded(inbound.result);
+        if (event.type === "NotifMsg" || event.type === "NotifMsgVerErr") this.lastError = describeNotificationError(event.message, "received");
+        if (!this.pair.handle(id, event)) {
+          connection.abort();
+          return;
+        }
+      }
+    });
+    const lost = (err?: Error) => {
+      if (this.connections.get(id) !== connection) return;
+      this.connections.delete(id);
+      if (err) this.lastError = `connection error: ${err.message}`;
+      else if (!connection.closed) this.lastError ??= "connection closed by peer";
+      connection.closed = true;
+      this.pair.handle(id, { type: "TcpConnectionFails" });
+    };
+    socket.on("error", (err) => lost(err));
+    socket.on("close", () => lost());
+  }
+
+  private drop(id: number): void {
+    const dial = this.dials.get(id);
+    if (dial) {
+      this.dials.delete(id);
+      dial.destroy();
+    }
+    const connection = this.connections.get(id);
+    if (connection) {
+      this.connections.delete(id);
+      connection.close();
+    }
+  }
+
+  private abortDials(): void {
+    for (const socket of this.dials.values()) socket.destroy();
+    this.dials.clear();
+  }
+
+  private onStateChanged(id: number, from: string, to: string, reason: string): void {
+    // Only the primary FSM's view is the session's state; a colliding second connection is an implementation detail.
+    if (id !== this.pair.primary.id && to !== "Established") return;
+    const next = to as SessionStateName;
+    if (next === this.lastState) return;
+    const previous = this.lastState;
+    this.lastState = next;
+    this.stateSince = Date.now();
+    this.log.info({ peer: this.options.peerAddress, from: previous, to: next, reason }, `session ${previous} → ${next}`);
+    this.emit({ type: "state", from: previous, to: next, reason });
+  }
+
+  private onEstablished(id: number, negotiated: NegotiatedSession): void {
+    const connection = this.connections.get(id);
+    if (!connection) return;
+    this.negotiated = negotiated;
+    this.establishedId = id;
+    this.lastError = undefined;
+    connection.setContext(negotiated.codec);
+    this.facts = this.sessionFacts(negotiated, connection.socket);
+    // A restarted peer re-sends its table; what it does not re-send by End-of-RIB goes.
+    this.adjOut.clear();
+    const desired = buildDesired(
+      [...this.wanted.values()].filter((r) => this.negotiatedFamily(r.prefix)),
+      this.facts,
+    );
+    for (const error of desired.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
+    this.sendGroups(this.adjOut.setDesired(desired.routes));
+    for (const family of negotiated.families) connection.send(endOfRib(family.afi, family.safi));
+    this.log.info(
+      { peer: this.options.peerAddress, holdTime: negotiated.holdTime, capabilities: this.capabilityNames(negotiated), prefixes: this.adjOut.count() },
+      "session established",
+    );
+  }
+
+  private onDown(id: number, reason: string, notification: NotificationMessage | undefined): void {
+    if (id !== this.establishedId) return;
+    const negotiated = this.negotiated;
+    this.establishedId = null;
+    this.facts = null;
+    this.lastError ??= reason;
+    // RFC 4724: without a NOTIFICATION (or with one under RFC 8538 N bit rules) a GR peer's routes are kept as stale.
+    const keepStale = negotiated?.gracefulRestart && negotiated.peerGracefulRestart && !notification && (negotiated.peerGracefulRestart.restartTime ?? 0) > 0;
+    if (keepStale && negotiated?.peerGracefulRestart) {
+      for (const family of negotiated.families) this.adjIn.markAllStale(family.afi);
+      this.clearStaleTimer();
+      this.staleTimer = this.clock.setTimeout(() => {
+        for (const family of negotiated.families) this.adjIn.sweepStale(family.afi);
+      }, negotiated.peerGracefulRestart.restartTime * 1000);
+    } else {
+      this.adjIn.clear();
+    }
+  }
+
+  private onUpdate(update: UpdateMessage, treatAsWithdraw: boolean): void {
+    const eor = endOfRibFamily(update);
+    if (eor) {
+      const swept = this.adjIn.sweepStale(eor.afi);
+      if (swept) this.log.info({ peer: this.options.peerAddress, swept }, `End-of-RIB ${familyName(eor.afi)}: removed stale routes`);
+      return;
+    }
+    this.adjIn.applyUpdate(update, treatAsWithdraw);
+    if (this.listeners.size) {
+      const withdrawn = [...update.withdrawn, ...(update.attributes.mpUnreach?.withdrawn ?? [])];
+      const announced = treatAsWithdraw ? [] : [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])];
+      for (const prefix of withdrawn) this.emit({ type: "route", table: "adj-in", withdrawn: true, entry: ribEntry(prefix, {}) });
+      for (const prefix of announced) this.emit({ type: "route", table: "adj-in", withdrawn: false, entry: ribEntry(prefix, update.attributes) });
+      if (treatAsWithdraw) for (const prefix of [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])]) this.emit({ type: "route", table: "adj-in", withdrawn: true, entry: ribEntry(prefix, {}) });
+    }
+  }
+
+  private onRouteRefresh(afi: number): void {
+    const connection = this.establishedConnection();
+    if (!connection) return;
+    this.sendGroups(this.adjOut.fullTable(afi));
+    connection.send(endOfRib(afi, Safi.Unicast));
+  }
+
+  // --- sending -------------------------------------------------------------
+
+  private sendGroups(groups: UpdateGroup[]): void {
+    const connection = this.establishedConnection();
+    if (!connection || groups.length === 0) return;
+    for (const group of groups) {
+      for (const bytes of packUpdates(group, connection.codecContext)) connection.write(bytes, MessageType.Update);
+      if (this.listeners.size) {
+        if (isWithdrawGroup(group)) for (const prefix of group.withdrawn) this.emit({ type: "route", table: "adj-out", withdrawn: true, entry: ribEntry(prefix, {}) });
+        else for (const prefix of group.nlri) this.emit({ type: "route", table: "adj-out", withdrawn: false, entry: ribEntry(prefix, group.attributes) });
+      }
+    }
+  }
+
+  private establishedConnection(): Connection | undefined {
+    return this.establishedId !== null ? this.connections.get(this.establishedId) : undefined;
+  }
+
+  private negotiatedFamily(prefix: string): boolean {
+    const afi = prefixFamily(prefix);
+    return (this.negotiated?.families ?? this.families).some((f) => f.afi === afi);
+  }
+
+  private sessionFacts(negotiated: NegotiatedSession, socket: Socket): SessionFacts {
+    const local = socket.localAddress?.replace(/^::ffff:(?=\d+\.)/, "");
+    const localAddress: SessionFacts["localAddress"] = {};
+    const v4 = this.options.nextHopIpv4 ?? (local && !isIPv6(local) ? local : undefined);
+    const v6 = this.options.nextHopIpv6 ?? (local && isIPv6(local) ? local : undefined);
+    if (v4) localAddress.ipv4 = v4;
+    if (v6) localAddress.ipv6 = v6;
+    return { ibgp: negotiated.ibgp, localAsn: negotiated.localAsn, fourOctetAs: negotiated.fourOctetAs, localAddress };
+  }
+
+  private chooseFamilies(): AfiSafi[] {
+    const requested = this.options.families;
+    const names = new Set<"ipv4" | "ipv6">(requested ?? [isIPv6(this.options.peerAddress) ? "ipv6" : "ipv4"]);
+    if (!requested) {
+      if (this.options.nextHopIpv6) names.add("ipv6");
+      if (this.options.nextHopIpv4) names.add("ipv4");
+    }
+    return [...names].sort().map((n) => ({ afi: n === "ipv6" ? Afi.Ipv6 : Afi.Ipv4, safi: Safi.Unicast }));
+  }
+
+  private capabilityNames(n: NegotiatedSession): string[] {
+    const names = n.families.map((f) => `${familyName(f.afi)}-unicast`);
+    if (n.fourOctetAs) names.push("4-octet-as");
+    if (n.routeRefresh) names.push("route-refresh");
+    if (n.gracefulRestart) names.push("graceful-restart");
+    if (n.extendedMessage) names.push("extended-message");
+    return names;
+  }
+
+  private clearStaleTimer(): void {
+    if (this.staleTimer !== undefined) this.clock.clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
+  }
+
+  private emit(event: SessionEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+/** Creates a session; call start() to begin connecting. */
+export function createBgpSession(options: SessionOptions, deps: SessionDeps = {}): BgpSession & { acceptConnection(socket: Socket): boolean } {
+  return new Session(options, deps);
+}
+
