@@ -61,6 +61,7 @@ function toml(options: GobgpOptions): string {
       `    passive-mode = ${n.passive ? "true" : "false"}`,
       "  [neighbors.timers.config]",
       "    connect-retry = 1",
+      "    idle-hold-time-after-reset = 1",
       `    hold-time = ${n.holdTime ?? 90}`,
       `    keepalive-interval = ${n.keepalive ?? Math.floor((n.holdTime ?? 90) / 3)}`,
     );
@@ -145,8 +146,8 @@ export class Gobgp {
             path.communities = (a.communities as number[]) ?? [];
             break;
           case 32:
-            path.largeCommunities = ((a.value as Array<{ global_admin: number; local_data1: number; local_data2: number }>) ?? []).map(
-              (c) => `${c.global_admin}:${c.local_data1}:${c.local_data2}`,
+            path.largeCommunities = ((a.value as Array<{ ASN: number; LocalData1: number; LocalData2: number }>) ?? []).map(
+              (c) => `${c.ASN}:${c.LocalData1}:${c.LocalData2}`,
             );
             break;
         }
