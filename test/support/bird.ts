@@ -3,11 +3,12 @@
  * pid file in a temporary directory; queried through birdc.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { waitFor } from "./wait.js";
+import { Daemon } from "./daemon.js";
 
 const run = promisify(execFile);
 
@@ -33,12 +34,14 @@ export interface BgpProtocolState {
   info: string;
 }
 
-export class Bird {
+export class Bird extends Daemon {
   private constructor(
-    readonly dir: string,
+    dir: string,
     readonly socket: string,
-    private readonly child: ChildProcess,
-  ) {}
+    child: ChildProcess,
+  ) {
+    super(dir, child);
+  }
 
   /** Starts BIRD with `config` (a whole bird.conf) and waits for its control socket. */
   static async start(config: string): Promise<Bird> {
@@ -101,26 +104,6 @@ export class Bird {
     const out = await this.birdc(args.join(" ").trim());
     const match = /(\d+) of \d+ routes/.exec(out);
     return match ? Number(match[1]) : 0;
-  }
-
-  pause(): void {
-    this.child.kill("SIGSTOP");
-  }
-
-  resume(): void {
-    this.child.kill("SIGCONT");
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill("SIGCONT");
-      const exited = new Promise((resolve) => this.child.once("exit", resolve));
-      this.child.kill("SIGTERM");
-      const timer = setTimeout(() => this.child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -3,12 +3,13 @@
  * queries it through the gobgp CLI's JSON output.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { unprivilegedPort } from "./loopback.js";
 import { waitFor } from "./wait.js";
+import { Daemon } from "./daemon.js";
 
 const run = promisify(execFile);
 
@@ -74,13 +75,15 @@ function toml(options: GobgpOptions): string {
   return lines.join("\n") + "\n";
 }
 
-export class Gobgp {
+export class Gobgp extends Daemon {
   private constructor(
-    readonly dir: string,
+    dir: string,
     readonly apiHost: string,
     readonly apiPort: number,
-    private readonly child: ChildProcess,
-  ) {}
+    child: ChildProcess,
+  ) {
+    super(dir, child);
+  }
 
   static async start(options: GobgpOptions): Promise<Gobgp> {
     const dir = mkdtempSync(join(tmpdir(), "svcbgp-gobgp-"));
@@ -162,25 +165,5 @@ export class Gobgp {
 
   async deleteRoute(prefix: string, family: "ipv4" | "ipv6" = "ipv4"): Promise<void> {
     await this.cli("global", "rib", "del", "-a", family, prefix);
-  }
-
-  pause(): void {
-    this.child.kill("SIGSTOP");
-  }
-
-  resume(): void {
-    this.child.kill("SIGCONT");
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill("SIGCONT");
-      const exited = new Promise((resolve) => this.child.once("exit", resolve));
-      this.child.kill("SIGTERM");
-      const timer = setTimeout(() => this.child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
