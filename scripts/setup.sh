@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: BIRD 2 and GoBGP are the interop peers; iproute2 builds the
 # namespace lab; curl is the lab's client; kubectl renders the kustomization.
-PACKAGES=(bird2 gobgpd iproute2 curl openssl kubernetes-client docker-compose)
+# package:command — a command already on PATH (from any package) is enough.
+PACKAGES=(bird2:bird gobgpd:gobgpd iproute2:ip curl:curl openssl:openssl kubernetes-client:kubectl docker-compose:docker-compose)
 
 missing=()
-for pkg in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+for entry in "${PACKAGES[@]}"; do
+  command -v "${entry#*:}" >/dev/null 2>&1 || missing+=("${entry%%:*}")
 done
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
