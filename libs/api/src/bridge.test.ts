@@ -144,7 +144,7 @@ describe("reflection and health", () => {
 
   it("answers SERVING on grpc.health.v1 for the server and each service", async () => {
     const Health = grpc.makeGenericClientConstructor(healthServiceDefinition, "grpc.health.v1.Health");
-    const client = new Health(server.address, grpc.credentials.createInsecure()) as grpc.Client & {
+    const client = new Health(server.address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
       check(request: { service: string }, callback: (err: grpc.ServiceError | null, response: { status: string | number }) => void): void;
     };
     const check = (service: string) =>

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { create, equals } from "@bufbuild/protobuf";
+import { create, equals, type MessageInitShape } from "@bufbuild/protobuf";
 import { NodeIntentSchema, RouteKind, applyDelta, diffIntents, isEmptyDelta, peerKey, type NodeIntent } from "./index.js";
 
-const base = create(NodeIntentSchema, {
+const baseInit: MessageInitShape<typeof NodeIntentSchema> = {
   nodeName: "node-1",
   routerId: "192.168.1.10",
   localAsn: 64512,
@@ -12,7 +12,8 @@ const base = create(NodeIntentSchema, {
     { prefix: "10.49.0.0/16", reasons: [{ source: "default", kind: RouteKind.CLUSTER_IP_RANGE }] },
     { prefix: "10.49.62.131/32", reasons: [{ source: "default/nginx", kind: RouteKind.CLUSTER_IP }] },
   ],
-});
+};
+const base = create(NodeIntentSchema, baseInit);
 
 describe("diffIntents", () => {
   it("is empty between equal intents", () => {
@@ -22,9 +23,9 @@ describe("diffIntents", () => {
 
   it("carries only the changed routes and peers", () => {
     const next = create(NodeIntentSchema, {
-      ...base,
+      ...baseInit,
       peers: [{ address: "192.168.1.1", asn: 64512, holdTime: 9 }, { address: "fd00::1", port: 1179, asn: 65000 }],
-      routes: [base.routes[0], { prefix: "192.168.3.0/24", reasons: [{ source: "default", kind: RouteKind.EXTERNAL_IP_RANGE }] }],
+      routes: [baseInit.routes![0], { prefix: "192.168.3.0/24", reasons: [{ source: "default", kind: RouteKind.EXTERNAL_IP_RANGE }] }],
     });
     const delta = diffIntents(base, next, 4n)!;
     expect(delta.baseRevision).toBe(4n);
@@ -35,7 +36,7 @@ describe("diffIntents", () => {
   });
 
   it("asks for a snapshot when a node-level field changes", () => {
-    expect(diffIntents(base, create(NodeIntentSchema, { ...base, localAsn: 65001 }))).toBeUndefined();
+    expect(diffIntents(base, create(NodeIntentSchema, { ...baseInit, localAsn: 65001 }))).toBeUndefined();
   });
 
   it("applyDelta(a, diff(a, b)) equals b for any route and peer sets", () => {
