@@ -5,7 +5,7 @@
  * from its own namespace, calico-system, the same way).
  */
 import { create } from "@bufbuild/protobuf";
-import { PeerSchema, type Peer } from "@svcbgp/api";
+import { PeerSchema, peerKey as apiPeerKey, type Peer } from "@svcbgp/api";
 import type { BGPPeerValue, ConfigIssueRecord } from "@svcbgp/config";
 import { readSecretValue, type NodeView } from "./kube.js";
 import type { KubeObject } from "../sources/source.js";
@@ -13,10 +13,13 @@ import type { KubeObject } from "../sources/source.js";
 /** The watcher's namespace, where peer password Secrets live, unless configured otherwise. */
 export const DEFAULT_SECRET_NAMESPACE = "svcbgp-system";
 
-/** Key of a peer within a node's intent: "address", or "address:port" ("[v6]:port"). */
+/**
+ * Key of a peer within a node's intent: "address", or "address:port" ("[v6]:port").
+ * The same key as @svcbgp/api's peerKey, which the speaker applies removed_peers
+ * with: port 179 is BGP's default and keys as the bare address.
+ */
 export function peerKey(address: string, port: number): string {
-  if (port === 0) return address;
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  return apiPeerKey({ address, port });
 }
 
 export type PasswordState = { readonly password: string } | { readonly issue: ConfigIssueRecord };

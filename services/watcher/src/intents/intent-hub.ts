@@ -1,121 +1,258 @@
 /**
- * Holds the current intent of every node and fans changes out to the
- * speakers watching them: a snapshot first, then deltas. A subscriber that
- * falls behind gets one fresh snapshot instead of an ever-growing backlog.
+ * Fans the engine's intent changes out to the speakers watching them: a
+ * snapshot first, then deltas.
+ *
+ * The hub holds no intents. It keeps a revision per node and, per
+ * subscriber, the set of prefixes and peer keys that changed since that
+ * subscriber's last event. When the subscriber is ready for more, one delta
+ * covering all of them is computed from the engine's current state
+ * (engine.delta), so:
+ *
+ * - a change that touches every node (a Cluster-policy host route appearing)
+ *   costs one small delta per *watched* node and materialises no intent;
+ * - a full intent is built only for a snapshot (first event, a node-level or
+ *   config change, or a subscriber that fell too far behind) and for GetIntent;
+ * - a slow subscriber's backlog is coalesced, never queued: it is bounded by
+ *   `maxPendingChanges` keys, past which it gets one fresh snapshot instead.
+ *
+ * Correctness rests on the engine reporting every prefix and peer whose
+ * route or peer changed (IntentChanges.forNode): applying the coalesced
+ * delta to what the subscriber holds then yields engine.intent(node).
  */
 import { create } from "@bufbuild/protobuf";
 import {
   NodeIntentSchema,
+  NodeSummarySchema,
   WatchIntentResponseSchema,
-  diffIntents,
   isEmptyDelta,
+  type IntentDelta,
   type NodeIntent,
   type NodeSummary,
   type WatchIntentResponse,
 } from "@svcbgp/api";
+import type { NodeChange } from "../engine/changes.js";
 
-/** Deltas a subscriber may have queued before it is switched to a snapshot. */
-export const MAX_QUEUED_DELTAS = 64;
+/** Changed prefixes + peer keys a subscriber may accumulate before it is switched to a snapshot. */
+export const MAX_PENDING_CHANGES = 1024;
 
-interface NodeState {
-  revision: bigint;
-  intent: NodeIntent;
-  excluded: boolean;
-  subscribers: Set<Subscriber>;
+/** What the hub asks of the engine (RouteEngine implements it). */
+export interface IntentProvider {
+  hasNode(name: string): boolean;
+  /** The node's complete intent, or undefined for an unknown node. */
+  intent(name: string): NodeIntent | undefined;
+  /** The delta from the node's intent before `change` to its current one (base_revision left for the hub). */
+  delta(name: string, change: NodeChange): IntentDelta;
+  /** Known nodes, sorted. */
+  listNodes(): string[];
+  nodeSummary(name: string): { routeCount: number; peerCount: number; excluded: boolean } | undefined;
 }
 
-interface Subscriber {
-  queue: WatchIntentResponse[];
-  needsSnapshot: boolean;
-  wake?: () => void;
+/** One engine update, as the hub reads it (IntentChanges implements it). */
+export interface ChangeReport {
+  /** Every node whose intent changed. */
+  nodes(): string[];
+  forNode(name: string): NodeChange | undefined;
+}
+
+/** Why a snapshot was sent. */
+export type SnapshotCause = "initial" | "change" | "overflow";
+
+export interface HubObserver {
+  /**
+   * An event left the hub for a subscriber. `latencyMs` is the time since the
+   * oldest change it carries was published (undefined for a first snapshot).
+   */
+  sent?(node: string, event: "snapshot" | "delta", cause: SnapshotCause | undefined, latencyMs: number | undefined): void;
+}
+
+export interface IntentHubOptions {
+  maxPendingChanges?: number;
+  observer?: HubObserver;
+  /** Milliseconds, for latency (default performance.now). */
+  now?: () => number;
+}
+
+class Subscriber {
+  snapshot = true;
+  cause: SnapshotCause = "initial";
+  prefixes = new Set<string>();
+  peers = new Set<string>();
+  /** Revision of the last event sent; what the next delta's base_revision must be. */
+  lastSent: bigint | undefined;
+  /** When the oldest change not yet sent was published. */
+  since: number | undefined;
+  wake: (() => void) | undefined;
+
+  constructor(readonly node: string) {}
+
+  get pending(): number {
+    return this.prefixes.size + this.peers.size;
+  }
+
+  add(change: NodeChange, at: number, max: number): void {
+    this.since ??= at;
+    if (!this.snapshot) {
+      if (change.snapshot) this.resync("change");
+      else {
+        for (const prefix of change.prefixes) this.prefixes.add(prefix);
+        for (const peer of change.peers) this.peers.add(peer);
+        if (this.pending > max) this.resync("overflow");
+      }
+    }
+    this.wake?.();
+  }
+
+  private resync(cause: SnapshotCause): void {
+    this.snapshot = true;
+    this.cause = cause;
+    this.clear();
+  }
+
+  clear(): void {
+    if (this.prefixes.size > 0) this.prefixes = new Set();
+    if (this.peers.size > 0) this.peers = new Set();
+  }
+}
+
+export interface SubscriberStats {
+  node: string;
+  /** Changed keys waiting to be sent. */
+  pending: number;
+  /** A snapshot is due. */
+  snapshotDue: boolean;
 }
 
 export class IntentHub {
-  private readonly nodes = new Map<string, NodeState>();
+  /** Counts updates that changed at least one intent; node revisions are values of it. */
+  private revisionCounter = 0n;
+  private readonly revisions = new Map<string, bigint>();
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
   private ready = false;
-  private readonly readyWaiters: Array<() => void> = [];
+  private closed = false;
+  private readonly waiters = new Set<() => void>();
+  private readonly maxPending: number;
+  private readonly now: () => number;
+  private overflowCount = 0;
+
+  constructor(
+    private readonly provider: IntentProvider,
+    private readonly options: IntentHubOptions = {},
+  ) {
+    this.maxPending = options.maxPendingChanges ?? MAX_PENDING_CHANGES;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /**
-   * Until the sources have synced, the hub has no complete picture: sending a
-   * snapshot then would withdraw routes that are still wanted.
+   * Until the sources have synced, the engine has no complete picture: a
+   * snapshot then would withdraw routes that are still wanted. Streams wait.
    */
   markReady(): void {
     if (this.ready) return;
     this.ready = true;
-    for (const wake of this.readyWaiters.splice(0)) wake();
+    // Nodes that never changed since (there are none after a sync, but be exact) get a non-zero revision.
+    this.revisionCounter++;
+    this.wakeWaiters();
   }
 
   get isReady(): boolean {
     return this.ready;
   }
 
-  /** Sets a node's intent; subscribers get the difference. */
-  publish(intent: NodeIntent, excluded = false): void {
-    const state = this.state(intent.nodeName);
-    state.excluded = excluded;
-    const delta = diffIntents(state.intent, intent, state.revision);
-    if (delta && isEmptyDelta(delta)) return;
-    state.revision++;
-    state.intent = intent;
-    const event = delta
-      ? create(WatchIntentResponseSchema, { revision: state.revision, event: { case: "delta", value: delta } })
-      : create(WatchIntentResponseSchema, { revision: state.revision, event: { case: "snapshot", value: intent } });
-    for (const subscriber of state.subscribers) this.enqueue(subscriber, event);
+  /** Ends every stream (they finish cleanly) and refuses new ones: for graceful shutdown. */
+  close(): void {
+    this.closed = true;
+    this.wakeWaiters();
+    for (const set of this.subscribers.values()) for (const subscriber of set) subscriber.wake?.();
   }
 
-  /** A node left the cluster: its speaker, if still running, advertises nothing. */
-  remove(nodeName: string): void {
-    const state = this.nodes.get(nodeName);
-    if (!state) return;
-    this.publish(create(NodeIntentSchema, { nodeName, routerId: state.intent.routerId, localAsn: state.intent.localAsn, listenPort: state.intent.listenPort }));
-    if (state.subscribers.size === 0) this.nodes.delete(nodeName);
+  /**
+   * Takes one engine update: bumps the revision of every changed node and
+   * records the change for that node's subscribers. Returns how many nodes'
+   * intents changed. `at` is when the update's source event arrived.
+   */
+  update(changes: ChangeReport, at: number = this.now()): number {
+    const nodes = changes.nodes();
+    if (nodes.length === 0) return 0;
+    const revision = ++this.revisionCounter;
+    for (const node of nodes) {
+      if (this.provider.hasNode(node)) this.revisions.set(node, revision);
+      else this.revisions.delete(node);
+      const subscribers = this.subscribers.get(node);
+      if (!subscribers) continue;
+      const change = changes.forNode(node);
+      if (!change) continue;
+      for (const subscriber of subscribers) {
+        const wasSnapshot = subscriber.snapshot;
+        subscriber.add(change, at, this.maxPending);
+        if (!wasSnapshot && subscriber.snapshot && subscriber.cause === "overflow") this.overflowCount++;
+      }
+    }
+    return nodes.length;
   }
 
+  /**
+   * A node's current revision. Nodes the engine does not know get the latest
+   * revision: whatever a stream sent for one before, this is not older.
+   */
+  revisionOf(nodeName: string): bigint {
+    return this.revisions.get(nodeName) ?? this.revisionCounter;
+  }
+
+  /** The node's current intent and revision, or undefined for an unknown node. */
   get(nodeName: string): { revision: bigint; intent: NodeIntent } | undefined {
-    const state = this.nodes.get(nodeName);
-    return state && { revision: state.revision, intent: state.intent };
+    const intent = this.provider.intent(nodeName);
+    return intent && { revision: this.revisionOf(nodeName), intent };
   }
 
+  /** Every known node, and any node being watched that the engine does not know, sorted. */
   list(): NodeSummary[] {
-    return [...this.nodes.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([nodeName, s]) => ({
-        $typeName: "svcbgp.v1.NodeSummary",
-        nodeName,
-        revision: s.revision,
-        routeCount: s.intent.routes.length,
-        peerCount: s.intent.peers.length,
-        excluded: s.excluded,
-        watchers: s.subscribers.size,
-      }));
+    const names = new Set(this.provider.listNodes());
+    for (const [name, set] of this.subscribers) if (set.size > 0) names.add(name);
+    return [...names]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((nodeName) => {
+        const summary = this.provider.nodeSummary(nodeName);
+        return create(NodeSummarySchema, {
+          nodeName,
+          revision: this.revisionOf(nodeName),
+          routeCount: summary?.routeCount ?? 0,
+          peerCount: summary?.peerCount ?? 0,
+          excluded: summary?.excluded ?? false,
+          watchers: this.subscribers.get(nodeName)?.size ?? 0,
+        });
+      });
   }
 
   get subscriberCount(): number {
     let n = 0;
-    for (const s of this.nodes.values()) n += s.subscribers.size;
+    for (const set of this.subscribers.values()) n += set.size;
     return n;
   }
 
-  /** The stream a speaker follows; ends when `signal` aborts. */
+  /** Subscribers switched to a snapshot because they fell behind, since start. */
+  get overflows(): number {
+    return this.overflowCount;
+  }
+
+  stats(): SubscriberStats[] {
+    return [...this.subscribers.values()].flatMap((set) => [...set].map((s) => ({ node: s.node, pending: s.pending, snapshotDue: s.snapshot })));
+  }
+
+  /** The stream a speaker follows; ends when `signal` aborts or the hub closes. */
   async *watch(nodeName: string, signal: AbortSignal): AsyncGenerator<WatchIntentResponse> {
     await this.whenReady(signal);
-    if (signal.aborted) return;
-    const state = this.state(nodeName);
-    const subscriber: Subscriber = { queue: [], needsSnapshot: true };
-    state.subscribers.add(subscriber);
+    if (signal.aborted || this.closed) return;
+    const subscriber = new Subscriber(nodeName);
+    let set = this.subscribers.get(nodeName);
+    if (!set) this.subscribers.set(nodeName, (set = new Set()));
+    set.add(subscriber);
     const wake = () => subscriber.wake?.();
     signal.addEventListener("abort", wake);
     try {
-      while (!signal.aborted) {
-        if (subscriber.needsSnapshot) {
-          subscriber.needsSnapshot = false;
-          subscriber.queue.length = 0;
-          yield create(WatchIntentResponseSchema, { revision: state.revision, event: { case: "snapshot", value: state.intent } });
-          continue;
-        }
-        const next = subscriber.queue.shift();
-        if (next) {
-          yield next;
+      while (!signal.aborted && !this.closed) {
+        const event = this.next(subscriber);
+        if (event) {
+          yield event;
           continue;
         }
         await new Promise<void>((resolve) => (subscriber.wake = resolve));
@@ -123,41 +260,52 @@ export class IntentHub {
       }
     } finally {
       signal.removeEventListener("abort", wake);
-      state.subscribers.delete(subscriber);
+      set.delete(subscriber);
+      if (set.size === 0 && this.subscribers.get(nodeName) === set) this.subscribers.delete(nodeName);
     }
   }
 
-  private enqueue(subscriber: Subscriber, event: WatchIntentResponse): void {
-    if (!subscriber.needsSnapshot) {
-      if (subscriber.queue.length >= MAX_QUEUED_DELTAS || event.event.case === "snapshot") {
-        subscriber.needsSnapshot = true;
-        subscriber.queue.length = 0;
-      } else {
-        subscriber.queue.push(event);
-      }
+  /** The subscriber's next event, computed from current state, or undefined when it is up to date. */
+  private next(subscriber: Subscriber): WatchIntentResponse | undefined {
+    const node = subscriber.node;
+    const latency = subscriber.since === undefined ? undefined : this.now() - subscriber.since;
+    if (subscriber.snapshot) {
+      const cause = subscriber.cause;
+      const intent = this.provider.intent(node) ?? create(NodeIntentSchema, { nodeName: node });
+      const revision = this.revisionOf(node);
+      subscriber.snapshot = false;
+      subscriber.since = undefined;
+      subscriber.clear();
+      subscriber.lastSent = revision;
+      this.options.observer?.sent?.(node, "snapshot", cause, cause === "initial" ? undefined : latency);
+      return create(WatchIntentResponseSchema, { revision, event: { case: "snapshot", value: intent } });
     }
-    subscriber.wake?.();
+    if (subscriber.pending === 0) return undefined;
+    const delta = this.provider.delta(node, { snapshot: false, prefixes: subscriber.prefixes, peers: subscriber.peers });
+    subscriber.since = undefined;
+    subscriber.clear();
+    if (isEmptyDelta(delta)) return undefined;
+    const revision = this.revisionOf(node);
+    delta.baseRevision = subscriber.lastSent ?? 0n;
+    subscriber.lastSent = revision;
+    this.options.observer?.sent?.(node, "delta", undefined, latency);
+    return create(WatchIntentResponseSchema, { revision, event: { case: "delta", value: delta } });
   }
 
   private whenReady(signal: AbortSignal): Promise<void> {
-    if (this.ready || signal.aborted) return Promise.resolve();
+    if (this.ready || this.closed || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         signal.removeEventListener("abort", done);
+        this.waiters.delete(done);
         resolve();
       };
-      this.readyWaiters.push(done);
+      this.waiters.add(done);
       signal.addEventListener("abort", done);
     });
   }
 
-  private state(nodeName: string): NodeState {
-    let state = this.nodes.get(nodeName);
-    if (!state) {
-      state = { revision: 0n, intent: create(NodeIntentSchema, { nodeName }), excluded: false, subscribers: new Set() };
-      this.nodes.set(nodeName, state);
-    }
-    return state;
+  private wakeWaiters(): void {
+    for (const wake of [...this.waiters]) wake();
   }
 }
-

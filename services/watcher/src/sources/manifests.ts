@@ -10,8 +10,8 @@
  *   are logged and kept in errors().
  * - Unknown kinds (the seed's Deployment, say) are ignored with a warning.
  *
- * YAML is parsed as YAML 1.2 (the `yaml` package's default), of which JSON is
- * a subset, so .json files go through the same parser and get line numbers.
+ * YAML is parsed by libs/config's parseManifestValues (YAML 1.2, of which JSON
+ * is a subset, so .json files go through the same parser and get line numbers).
  * Hidden entries are skipped: editors' swap files, and the `..data` and
  * `..<timestamp>` entries of a mounted ConfigMap, whose files are reached
  * through their top-level symlinks instead.
@@ -19,7 +19,7 @@
 import { watch as fsWatch, type FSWatcher } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { LineCounter, parseAllDocuments } from "yaml";
+import { parseManifestValues } from "@svcbgp/config";
 import { errorMessage, noopLogger, type SourceLogger } from "./logger.js";
 import { objectKey, type KubeObject, type ResourceKind, type ResourceSink, type ResourceSource } from "./source.js";
 
@@ -64,32 +64,16 @@ export interface ParsedManifest {
 }
 
 /**
- * Parses one file's text. Throws ManifestParseError if any document is not
- * valid YAML: a file is taken whole or not at all.
+ * Parses one file's text (with libs/config's parseManifestValues). Throws
+ * ManifestParseError if any document is not valid YAML: a file is taken
+ * whole or not at all.
  */
 export function parseManifestText(text: string, file: string): ParsedManifest {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true });
-  // An empty file parses to an empty stream, which is not an array.
-  const documents = Array.isArray(docs) ? docs : [];
-  for (const doc of documents) {
-    const error = doc.errors[0];
-    if (error) {
-      const pos = error.linePos?.[0];
-      throw new ManifestParseError(file, pos?.line, pos?.col, error.message.split("\n")[0]);
-    }
-  }
+  const { values, errors } = parseManifestValues(text, file);
+  const [error] = errors;
+  if (error) throw new ManifestParseError(file, error.line, error.column, error.message);
   const result: ParsedManifest = { objects: [], warnings: [] };
-  for (const doc of documents) {
-    const line = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      throw new ManifestParseError(file, line, undefined, errorMessage(err));
-    }
-    collect(value, `${file}:${line}`, result);
-  }
+  for (const { value, line, item } of values) collect(value, `${file}:${line}${item === undefined ? "" : ` (item ${item})`}`, result);
   return result;
 }
 
