@@ -49,3 +49,61 @@ export function labAvailable(suite: string, needs: Parameters<typeof missingRequ
   console.warn(`SKIP ${suite}: needs ${missing}`);
   return false;
 }
+
+/** The image tag the container suites use: what scripts/docker-env.sh builds (SVCBGP_TAG, default dev). */
+export const dockerTag = (): string => process.env.SVCBGP_TAG || "dev";
+
+/** The images scripts/docker-env.sh builds and the container suites start. */
+export const svcbgpImages = (): { svcbgp: string; bird: string; tools: string } => ({
+  svcbgp: `svcbgp:${dockerTag()}`,
+  bird: `svcbgp-lab-bird:${dockerTag()}`,
+  tools: `svcbgp-lab-tools:${dockerTag()}`,
+});
+
+/** The compose command here: Debian's docker-compose 1.29, else the Compose v2 plugin; undefined when neither. */
+export function composeCommand(): string[] | undefined {
+  if (hasCommand("docker-compose")) return ["docker-compose"];
+  try {
+    execFileSync("docker", ["compose", "version"], { stdio: "ignore", timeout: 10_000 });
+    return ["docker", "compose"];
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a container suite needs that this machine lacks: an engine that answers, compose, the images. */
+export function missingDocker(needs: { compose?: boolean; images?: string[] }): string | undefined {
+  if (!hasCommand("docker")) return "a Docker client and engine";
+  try {
+    execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { stdio: "pipe", timeout: 15_000 });
+  } catch {
+    return "a Docker engine (none answers)";
+  }
+  const missing: string[] = [];
+  if (needs.compose && !composeCommand()) missing.push("docker-compose (apt-get install docker-compose)");
+  const images = (needs.images ?? []).filter((image) => {
+    try {
+      execFileSync("docker", ["image", "inspect", "--format", "{{.Id}}", image], { stdio: "pipe", timeout: 15_000 });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (images.length) missing.push(`the images ${images.join(", ")}`);
+  return missing.length ? missing.join(", ") : undefined;
+}
+
+/**
+ * Returns true when a container suite should run. When it should not, prints
+ * the reason, or throws when SVCBGP_REQUIRE_DOCKER=1 (CI) says it must run.
+ */
+export function dockerAvailable(suite: string, needs: Parameters<typeof missingDocker>[0] = {}): boolean {
+  const missing = missingDocker(needs);
+  if (!missing) return true;
+  const hint = "run `bash scripts/docker-env.sh` (as root on Debian) to install and start Docker and build the images";
+  if (process.env.SVCBGP_REQUIRE_DOCKER === "1") {
+    throw new Error(`${suite}: SVCBGP_REQUIRE_DOCKER=1 but this machine lacks ${missing}; ${hint}`);
+  }
+  console.warn(`SKIP ${suite}: needs ${missing}; ${hint}`);
+  return false;
+}
