@@ -217,7 +217,7 @@ export async function startWatcher(config: WatcherConfig, deps: WatcherDeps = {}
     await stop().catch(() => undefined);
     throw err;
   }
-  logger.info({ listen: grpc.address, http: `${config.httpListen.replace(/:\d+$/, "")}:${ops.port}`, source: config.source.kind, tls: Boolean(config.tls?.cert), mtls: Boolean(config.tls?.ca) }, "watcher started");
+  logger.info({ listen: config.listen.replace(/:\d+$/, `:${grpc.port}`), http: `${config.httpListen.replace(/:\d+$/, "")}:${ops.port}`, source: config.source.kind, tls: Boolean(config.tls?.cert), mtls: Boolean(config.tls?.ca) }, "watcher started");
 
   let closed: Promise<void> | undefined;
   return {
