@@ -14,10 +14,22 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["libs/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**", "test/bench/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // Groups run one after another: the system suites (namespace lab, containers) assert on
+    // live traffic through restarts, so they get the machine to themselves, one file at a time.
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["libs/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/fuzz/**/*.test.ts", "test/packaging/**/*.test.ts"], sequence: { groupOrder: 0 } },
+      },
+      { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"], sequence: { groupOrder: 1 } } },
+      {
+        extends: true,
+        test: { name: "system", include: ["test/e2e/**/*.test.ts", "test/containers/**/*.test.ts"], sequence: { groupOrder: 2 }, fileParallelism: false },
+      },
+    ],
   },
 });
