@@ -27,4 +27,13 @@ export {
   type ConfigResource,
   type ValidationResult,
 } from "./validate.js";
-export { parseManifests, type ManifestDocument, type ManifestError, type ManifestObject, type ParsedManifests } from "./manifests.js";
+export {
+  parseManifests,
+  parseManifestValues,
+  type ManifestDocument,
+  type ManifestError,
+  type ManifestObject,
+  type ManifestValue,
+  type ParsedManifests,
+  type ParsedManifestValues,
+} from "./manifests.js";

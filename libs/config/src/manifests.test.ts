@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseManifests } from "./manifests.js";
+import { parseManifests, parseManifestValues } from "./manifests.js";
 
 describe("parseManifests", () => {
   it("reads multi-document YAML with lines", () => {
@@ -77,5 +77,35 @@ metadata: {}
   it("accepts empty input", () => {
     expect(parseManifests("", "empty.yaml")).toEqual({ objects: [], documents: [], errors: [] });
     expect(parseManifests("# only a comment\n", "c.yaml").objects).toEqual([]);
+  });
+});
+
+describe("parseManifestValues", () => {
+  it("returns every document's value, whatever its shape, with lines and list item indexes", () => {
+    const text = "- a list\n---\nkind: Node\n---\n---\napiVersion: v1\nkind: List\nitems:\n  - 1\n  - {kind: Node}\n";
+    const { values, errors } = parseManifestValues(text, "v.yaml");
+    expect(errors).toEqual([]);
+    expect(values).toEqual([
+      { value: ["a list"], file: "v.yaml", line: 1 },
+      { value: { kind: "Node" }, file: "v.yaml", line: 3 },
+      { value: 1, file: "v.yaml", line: 9, item: 0 },
+      { value: { kind: "Node" }, file: "v.yaml", line: 10, item: 1 },
+    ]);
+  });
+
+  it("reports a syntax error's line and column and keeps the other documents", () => {
+    const text = "apiVersion: v1\nkind: Node\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Node\nmetadata:\n  name: [b\n";
+    const { values, errors } = parseManifestValues(text, "nodes.yaml");
+    expect(values).toHaveLength(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ file: "nodes.yaml", line: 10, column: 1 });
+    expect(errors[0].message).not.toContain("\n");
+  });
+
+  it("reports an alias bomb instead of throwing", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n");
+    const parsed = parseManifests(bomb, "bomb.yaml");
+    expect(parsed.objects).toEqual([]);
+    expect(parsed.errors).toMatchObject([{ file: "bomb.yaml", line: 1, message: expect.stringMatching(/alias/i) }]);
   });
 });

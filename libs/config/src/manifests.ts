@@ -1,10 +1,12 @@
 /**
  * Multi-document YAML manifests (what `kubectl apply -f` and `calicoctl
- * apply -f` take): every document becomes a plain JSON object; `kind: List`
- * (and typed lists such as ServiceList) is
- * flattened into its items. A bad document is reported with file and line
- * and skipped, so one typo does not hide the rest of a file. Objects of any
- * kind are returned; choosing the kinds to follow is the caller's business.
+ * apply -f` take), and the one YAML manifest parser of the project: every
+ * document becomes a plain JSON value; `kind: List` (and typed lists such as
+ * ServiceList) is flattened into its items. A bad document is reported with
+ * file and line and skipped, so one typo does not hide the rest of a file;
+ * a caller that wants a file whole or not at all (the watcher's manifests
+ * source) treats any error as the file's. Objects of any kind are returned;
+ * choosing the kinds to follow is the caller's business.
  */
 import { isNode, LineCounter, parseAllDocuments, type Document } from "yaml";
 
@@ -21,7 +23,26 @@ export interface ManifestError {
   readonly file: string;
   /** 1-based line of the problem. */
   readonly line: number;
+  /** 1-based column, for YAML syntax errors. */
+  readonly column?: number;
   readonly message: string;
+}
+
+/** One document's value (or one item of a `kind: List` document), before any check of its shape. */
+export interface ManifestValue {
+  readonly value: unknown;
+  readonly file: string;
+  /** 1-based line the value starts on. */
+  readonly line: number;
+  /** Index in the items of the List document it came from. */
+  readonly item?: number;
+}
+
+export interface ParsedManifestValues {
+  /** Values of the documents that parsed, in file order; empty documents are left out. */
+  readonly values: ManifestValue[];
+  /** YAML problems (syntax, duplicate keys, alias bombs); each one's document is left out. */
+  readonly errors: ManifestError[];
 }
 
 export interface ParsedManifests {
@@ -49,9 +70,14 @@ function startOffset(node: unknown): number | undefined {
   return isNode(node) && node.range ? node.range[0] : undefined;
 }
 
-export function parseManifests(text: string, fileName: string): ParsedManifests {
+/**
+ * The YAML layer: every document of a multi-document stream as a plain
+ * value, `kind: List` flattened into its items, each with its line. A
+ * document with a YAML error is reported and left out; the others are kept.
+ */
+export function parseManifestValues(text: string, fileName: string): ParsedManifestValues {
   const lineCounter = new LineCounter();
-  const documents: ManifestDocument[] = [];
+  const values: ManifestValue[] = [];
   const errors: ManifestError[] = [];
   const lineOf = (offset: number | undefined): number => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
 
@@ -59,33 +85,55 @@ export function parseManifests(text: string, fileName: string): ParsedManifests 
   // A stream with nothing but comments is an EmptyStream (an array with no documents).
   const docs: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
 
-  const add = (value: unknown, line: number) => {
-    if (!isMapping(value)) {
-      errors.push({ file: fileName, line, message: `expected a mapping (a Kubernetes object), got ${Array.isArray(value) ? "a list" : typeof value}` });
-      return;
-    }
-    const problem = shapeProblem(value);
-    if (problem) errors.push({ file: fileName, line, message: problem });
-    else documents.push({ object: value, file: fileName, line });
-  };
-
   for (const doc of docs) {
     const docLine = lineOf(startOffset(doc.contents) ?? doc.range[0]);
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
-        errors.push({ file: fileName, line: error.linePos?.[0].line ?? docLine, message: error.message.split("\n")[0] });
+        const at = lineCounter.linePos(error.pos[0]);
+        errors.push({ file: fileName, line: at.line, column: at.col, message: error.message.split("\n")[0] });
       }
       continue;
     }
     if (doc.contents === null) continue; // an empty document, e.g. a trailing "---"
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // e.g. an alias bomb ("billion laughs") exceeding maxAliasCount
+      errors.push({ file: fileName, line: docLine, message: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
     if (value === null || value === undefined) continue;
     // `kind: List` (kubectl get -o yaml) and typed lists such as ServiceList.
     if (isMapping(value) && typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items)) {
-      value.items.forEach((item: unknown, index: number) => add(item, lineOf(startOffset(doc.getIn(["items", index], true)) ?? docLine)));
+      value.items.forEach((item: unknown, index: number) =>
+        values.push({ value: item, file: fileName, line: lineOf(startOffset(doc.getIn(["items", index], true)) ?? docLine), item: index }),
+      );
       continue;
     }
-    add(value, docLine);
+    values.push({ value, file: fileName, line: docLine });
   }
+  return { values, errors };
+}
+
+/**
+ * Kubernetes objects from a multi-document stream (parseManifestValues, then
+ * each value must be a mapping with kind, apiVersion and metadata.name).
+ * Every bad document is reported and skipped.
+ */
+export function parseManifests(text: string, fileName: string): ParsedManifests {
+  const { values, errors: yamlErrors } = parseManifestValues(text, fileName);
+  const documents: ManifestDocument[] = [];
+  const errors: ManifestError[] = [...yamlErrors];
+  for (const { value, line } of values) {
+    if (!isMapping(value)) {
+      errors.push({ file: fileName, line, message: `expected a mapping (a Kubernetes object), got ${Array.isArray(value) ? "a list" : typeof value}` });
+      continue;
+    }
+    const problem = shapeProblem(value);
+    if (problem) errors.push({ file: fileName, line, message: problem });
+    else documents.push({ object: value, file: fileName, line });
+  }
+  errors.sort((a, b) => a.line - b.line);
   return { objects: documents.map((d) => d.object), documents, errors };
 }

@@ -4,6 +4,7 @@ import {
   canonicalIp,
   cidrContains,
   cidrCovers,
+  comparePrefixText,
   hostPrefix,
   ipFamily,
   isHostCidr,
@@ -86,5 +87,22 @@ describe("containment", () => {
     expect(hostPrefix("10.49.62.131")).toBe("10.49.62.131/32");
     expect(hostPrefix("FD00::1")).toBe("fd00::1/128");
     expect(hostPrefix("nope")).toBeUndefined();
+  });
+});
+
+describe("comparePrefixText", () => {
+  it("orders IPv4 before IPv6, then by address and length", () => {
+    const sorted = ["fd00::1/128", "10.49.62.131/32", "10.49.0.0/16", "9.0.0.0/8", "fd00::/64", "10.49.0.0/24", "::/0", "0.0.0.0/0"].sort(comparePrefixText);
+    expect(sorted).toEqual(["0.0.0.0/0", "9.0.0.0/8", "10.49.0.0/16", "10.49.0.0/24", "10.49.62.131/32", "::/0", "fd00::/64", "fd00::1/128"]);
+  });
+
+  it("compares by value, not text", () => {
+    expect(comparePrefixText("10.49.0.0/16", "9.0.0.0/8")).toBeGreaterThan(0);
+    expect(comparePrefixText("fd00::1/128", "FD00::1/128")).toBe(0);
+    expect(comparePrefixText("10.0.0.0/8", "10.0.0.0/8")).toBe(0);
+  });
+
+  it("puts text that is not a CIDR last, in text order", () => {
+    expect(["b", "fd00::/64", "a", "10.0.0.0/8", "10.0.0.1/8"].sort(comparePrefixText)).toEqual(["10.0.0.0/8", "fd00::/64", "10.0.0.1/8", "a", "b"]);
   });
 });

@@ -225,3 +225,16 @@ export function compareCidr(a: Cidr, b: Cidr): number {
   if (a.first !== b.first) return a.first < b.first ? -1 : 1;
   return a.length - b.length;
 }
+
+/**
+ * Orders prefix texts as compareCidr does (IPv4 first, then network address,
+ * then length), for sorting route lists. Text that is not a CIDR sorts after
+ * every CIDR, by its text, so the order stays total.
+ */
+export function comparePrefixText(a: string, b: string): number {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  if (x && y) return compareCidr(x, y);
+  if (x || y) return x ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,4 +1,18 @@
 export { createLogger, type Logger, type LoggerSettings } from "./logger.js";
 export { startOpsServer, type OpsServer, type OpsServerOptions, type ReadinessCheck } from "./http.js";
-export { parseDuration } from "./duration.js";
+export {
+  addLogLevelOption,
+  addTlsOptions,
+  argParser,
+  checkedArg,
+  cliProgram,
+  LOG_LEVELS,
+  parseProgram,
+  tlsFlagFiles,
+  type FlagIo,
+  type ParsedFlags,
+  type TlsFlagFiles,
+  type TlsFlagHelp,
+  type TlsFlags,
+} from "./cli-options.js";
 export { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";

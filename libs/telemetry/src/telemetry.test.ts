@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Registry, Gauge } from "prom-client";
-import { createLogger, parseDuration, startOpsServer } from "./index.js";
+import { createLogger, startOpsServer } from "./index.js";
 
 describe("logger", () => {
   it("writes JSON lines and redacts passwords wherever they appear", async () => {
@@ -40,17 +40,4 @@ describe("ops server", () => {
       await ops.close();
     }
   });
-});
-
-describe("parseDuration", () => {
-  it.each([
-    ["90s", 90_000],
-    ["1m30s", 90_000],
-    ["500ms", 500],
-    ["2h", 7_200_000],
-    ["30", 30_000],
-    ["1.5s", 1500],
-  ])("%s is %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
-
-  it.each(["", "s", "10x", "1m 30s", "-1s"])("rejects %j", (text) => expect(() => parseDuration(text)).toThrow(/not a duration/));
 });

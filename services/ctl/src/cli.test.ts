@@ -15,7 +15,8 @@ import {
   type ListRoutesRequest,
   type RunningServer,
 } from "@svcbgp/api";
-import { comparePrefixes, runCli } from "./cli.js";
+import { comparePrefixText } from "@svcbgp/config";
+import { runCli } from "./cli.js";
 
 const intent = create(NodeIntentSchema, {
   nodeName: "node-1",
@@ -160,9 +161,9 @@ describe("svcbgpctl against a speaker", () => {
   });
 });
 
-describe("comparePrefixes", () => {
+describe("route order (libs/config comparePrefixText, which `routes` sorts with)", () => {
   it("orders IPv4 before IPv6, then by address and length", () => {
-    const sorted = ["fd00::1/128", "10.49.62.131/32", "10.49.0.0/16", "9.0.0.0/8", "fd00::/64", "10.49.0.0/24"].sort(comparePrefixes);
+    const sorted = ["fd00::1/128", "10.49.62.131/32", "10.49.0.0/16", "9.0.0.0/8", "fd00::/64", "10.49.0.0/24"].sort(comparePrefixText);
     expect(sorted).toEqual(["9.0.0.0/8", "10.49.0.0/16", "10.49.0.0/24", "10.49.62.131/32", "fd00::/64", "fd00::1/128"]);
   });
 });

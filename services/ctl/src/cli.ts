@@ -21,6 +21,7 @@ import {
   type ServiceClient,
   type TlsFiles,
 } from "@svcbgp/api";
+import { comparePrefixText } from "@svcbgp/config";
 import { explainTable, intentTable, nodesTable, peersTable, ribTable, routesTable } from "./format.js";
 import { OUTPUT_FORMATS, formatData, toJsonArray, toJsonValue, type OutputFormat } from "./output.js";
 
@@ -107,7 +108,7 @@ export function buildCli(io: CliIo): Command {
     .action((opts: { node: string }) =>
       withWatcher(async (client) => {
         const { intent } = await client.getIntent({ nodeName: opts.node }, { deadline: CALL_DEADLINE_MS });
-        const routes = [...(intent?.routes ?? [])].sort((a, b) => comparePrefixes(a.prefix, b.prefix));
+        const routes = [...(intent?.routes ?? [])].sort((a, b) => comparePrefixText(a.prefix, b.prefix));
         print(() => routesTable(routes), () => toJsonArray(RouteSchema, routes), `node ${opts.node} advertises no routes`);
       }),
     );
@@ -180,28 +181,6 @@ export function buildCli(io: CliIo): Command {
     );
 
   return program;
-}
-
-/** Orders prefixes by family, then address, then length, as routers list them. */
-export function comparePrefixes(a: string, b: string): number {
-  const key = (prefix: string) => {
-    const [address, length] = prefix.split("/");
-    if (address.includes(":")) {
-      const [head, tail = ""] = address.split("::");
-      const groups = (g: string) => (g ? g.split(":") : []);
-      const h = groups(head);
-      const t = groups(tail);
-      const full = address.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
-      return `6${full.map((g) => g.padStart(4, "0")).join("")}/${length.padStart(3, "0")}`;
-    }
-    return `4${address
-      .split(".")
-      .map((o) => o.padStart(3, "0"))
-      .join("")}/${length.padStart(3, "0")}`;
-  };
-  const ka = key(a);
-  const kb = key(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 /** Runs the CLI; resolves to the exit status. */

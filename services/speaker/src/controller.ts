@@ -9,6 +9,7 @@ import { RibTable, type IntentDelta, type NodeIntent, type Route } from "@svcbgp
 import type { Logger } from "@svcbgp/telemetry";
 import { IntentStore, isEmptyChange, type IntentChange } from "./intent/store.js";
 import { PeerReconciler, type ManagedPeer, type SessionFactory } from "./peers/reconciler.js";
+import type { PeerListeners } from "./peers/listeners.js";
 import type { SessionEvent } from "./peers/session-api.js";
 import { EventBus } from "./api/event-bus.js";
 import { intentRibRoute, ribRoute, sessionState } from "./api/convert.js";
@@ -20,6 +21,10 @@ export interface ControllerOptions {
   /** WatchEvents per-subscriber buffer. */
   subscriberBuffer?: number;
   onSessionEvent?: (peer: ManagedPeer, event: SessionEvent) => void;
+  /** BGP listeners, opened on the intent's listen_port; every session is registered with them. */
+  listeners?: PeerListeners;
+  /** This process has just started: the first intent's sessions advertise the graceful-restart R bit. */
+  restarted?: boolean;
 }
 
 /** Where intent sources deliver. */
@@ -48,6 +53,9 @@ export class SpeakerController implements IntentSink, SpeakerView {
       factory: options.sessionFactory,
       logger: options.logger,
       onSessionEvent: (peer, event) => this.onSessionEvent(peer, event),
+      onSessionOpened: (session) => options.listeners?.register(session),
+      onSessionClosed: (session) => options.listeners?.unregister(session),
+      restarted: options.restarted,
     });
   }
 
@@ -97,9 +105,10 @@ export class SpeakerController implements IntentSink, SpeakerView {
     });
   }
 
-  /** Stops all sessions (graceful-restart where enabled) and ends event streams. */
+  /** Closes the BGP listeners, stops all sessions (graceful-restart where enabled) and ends event streams. */
   shutdown(message?: string): Promise<void> {
     return this.serialize(async () => {
+      await this.options.listeners?.close();
       await this.reconciler.stopAll(message);
       this.events.closeAll();
     });
@@ -128,6 +137,8 @@ export class SpeakerController implements IntentSink, SpeakerView {
       "applying intent change",
     );
     const node = this.store.nodeFields;
+    // Listeners first, so a passive peer's first connection finds one.
+    await this.options.listeners?.reconcile(node.listenPort, this.store.peers());
     await this.reconciler.reconcile({
       node: { routerId: node.routerId, localAsn: node.localAsn },
       peers: this.store.peers(),

@@ -13,6 +13,7 @@ import type { BackoffOptions } from "./intent/backoff.js";
 import { SpeakerMetrics } from "./metrics.js";
 import { speakerServiceImpl } from "./api/speaker-service.js";
 import type { SessionFactory } from "./peers/reconciler.js";
+import { PeerListeners, type ListenerFactory } from "./peers/listeners.js";
 
 export const DEFAULT_API_LISTEN = "127.0.0.1:50052";
 export const DEFAULT_HTTP_LISTEN = "127.0.0.1:9091";
@@ -38,6 +39,7 @@ export interface SpeakerDeps {
   backoff?: BackoffOptions;
   subscriberBuffer?: number;
   routeBatchSize?: number;
+  bgpListeners?: { create?: ListenerFactory; retryMs?: number };
 }
 
 export interface RunningSpeaker {
@@ -59,7 +61,8 @@ export async function startSpeaker(config: SpeakerConfig, deps: SpeakerDeps): Pr
   if (Boolean(config.watcher) === Boolean(config.intentFile)) throw new Error("give exactly one of --watcher and --intent-file");
   if (config.watcher && !config.nodeName) throw new Error("--node-name (or NODE_NAME) is required with --watcher");
   const logger = deps.logger ?? createLogger({ name: "svcbgp-speaker", level: config.logLevel });
-  const controller = new SpeakerController({ sessionFactory: deps.sessionFactory, logger, subscriberBuffer: deps.subscriberBuffer });
+  const listeners = new PeerListeners({ logger: logger.child({ component: "bgp-listener" }), ...deps.bgpListeners });
+  const controller = new SpeakerController({ sessionFactory: deps.sessionFactory, logger, subscriberBuffer: deps.subscriberBuffer, listeners, restarted: true });
 
   let fileSource: FileIntentSource | undefined;
   let watcherSource: WatcherIntentSource | undefined;

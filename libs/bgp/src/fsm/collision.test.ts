@@ -157,6 +157,31 @@ describe("ConnectionPair", () => {
     expect(t.p.established!.id).toBe(inId);
   });
 
+  it("our own dial completing after the peer's connection is Established loses, graceful restart or not", () => {
+    const gr: Capability[] = [{ code: 64, kind: "graceful-restart", value: { restarting: false, notification: false, restartTime: 120, families: [] } }];
+    const t = pair({ gracefulRestart: { restartTime: 120 } });
+    t.p.start();
+    const out = t.p.primary;
+    expect(t.actionsOf(out.id).map((a) => a.type)).toContain("Connect"); // our dial is in flight...
+    const inId = t.p.incoming()!; // ...when the peer's connection arrives and comes up first
+    t.p.handle(inId, { type: "TcpConnectionConfirmed" });
+    t.p.handle(inId, { type: "BGPOpen", message: peerOpen({}, gr) });
+    t.p.handle(inId, { type: "KeepAliveMsg" });
+    expect(t.p.established!.id).toBe(inId);
+    t.p.handle(out.id, { type: "Tcp_CR_Acked" });
+    t.p.handle(out.id, { type: "BGPOpen", message: peerOpen({}, gr) });
+    expect(t.notificationsOf(out.id)).toMatchObject([{ code: 6, subcode: 7 }]);
+    expect(t.actionsOf(inId).map((a) => a.type)).not.toContain("SessionDown");
+    // The Established connection is the primary before the loser goes Idle, so the session never looks down.
+    expect(t.p.primary.id).toBe(inId);
+    expect(t.p.secondary).toBeNull();
+    expect(t.p.established!.id).toBe(inId);
+    // It restarts by dialling if it fails later, like any primary.
+    t.p.handle(inId, { type: "TcpConnectionFails" });
+    t.clock.advance(t.clock.nextDue()!);
+    expect(t.actionsOf(inId).at(-1)).toEqual({ type: "Connect" });
+  });
+
   it("incoming(): refused while Idle, given to the primary while it waits in Active, refused when both slots are busy", () => {
     const t = pair({ passive: true });
     expect(t.p.incoming()).toBeNull();

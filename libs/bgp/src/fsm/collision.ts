@@ -158,6 +158,16 @@ export class ConnectionPair {
     }
   }
 
+  /** The Established secondary becomes the primary; the old primary retires as the secondary once Idle. */
+  private swap(): void {
+    const winner = this.secondaryFsm!;
+    this.secondaryFsm = this.primaryFsm;
+    this.primaryFsm = winner;
+    this.secondaryWasUp = true;
+    this.promote = false;
+    winner.setAutomaticStart(this.config.automaticStart ?? true);
+  }
+
   /**
    * Called by `self` on a valid OPEN. Returns true if `self` loses; if the
    * sibling loses, dumps it here (its actions reach the sink first).
@@ -169,7 +179,9 @@ export class ConnectionPair {
     if (other.state === State.Established) {
       // §6.8 keeps the Established session. RFC 4724 §4.2: a peer that supports
       // graceful restart and opens a new session has restarted; the old one is dead.
-      dumpSelf = other.negotiated?.peerGracefulRestart == null;
+      // Only a connection the peer opened says that: our own dial, still in flight
+      // when the peer's connection came up, is a plain collision and loses.
+      dumpSelf = self.locallyInitiated || other.negotiated?.peerGracefulRestart == null;
     } else if (other.state === State.OpenConfirm) {
       if (self.locallyInitiated === other.locallyInitiated) {
         dumpSelf = true; // cannot tell them apart: keep the older one
@@ -182,7 +194,12 @@ export class ConnectionPair {
       return false; // the other has not seen an OPEN yet: it will check when it does
     }
     const loser = dumpSelf ? self : other;
-    if (loser === this.primaryFsm) this.promote = true;
+    if (loser === this.primaryFsm) {
+      // The session already lives on an Established secondary: make it the primary now, so
+      // the loser's fall to Idle is a retiring secondary's, not the session going down.
+      if (this.secondaryFsm?.state === State.Established) this.swap();
+      else this.promote = true;
+    }
     if (!dumpSelf) this.deliver(other, { type: "OpenCollisionDump" });
     return dumpSelf;
   }

@@ -60,6 +60,9 @@ function mustKey(prefix: string): PrefixKey {
 export class AdjRibOut {
   private readonly attributes = new AttributeTable();
   private readonly routes = new Map<PrefixKey, number>();
+  /** The last attributes object put, and its key (attribute objects are never mutated once built). */
+  private lastAttributes: PathAttributes | undefined;
+  private lastAttributeKey = "";
 
   /** Routes held (advertised while the session is up), for one family or all. */
   count(afi?: number): number {
@@ -151,7 +154,12 @@ export class AdjRibOut {
   }
 
   private put(key: PrefixKey, attributes: PathAttributes, changes: ChangeSet): void {
-    const id = this.attributes.intern(attributes, attributeKey(attributes));
+    // Routes of one change usually share one attributes object (buildDesired builds one per distinct route shape): key it once.
+    if (attributes !== this.lastAttributes) {
+      this.lastAttributes = attributes;
+      this.lastAttributeKey = attributeKey(attributes);
+    }
+    const id = this.attributes.intern(attributes, this.lastAttributeKey);
     const old = this.routes.get(key);
     if (old === id) {
       this.attributes.release(id); // unchanged: drop the reference intern just took

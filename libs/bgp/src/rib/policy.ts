@@ -148,21 +148,51 @@ export interface DesiredTable {
   errors: Array<{ prefix: string; error: string }>;
 }
 
-/** Applies buildAttributes to a whole intent; a prefix given twice keeps its first route. */
+/**
+ * Everything buildAttributes reads from a route except its prefix (whose
+ * family stands in for it): routes with equal signatures get equal
+ * attributes. Exact (JSON) where the fields are free text, so an invalid
+ * community can never share a valid route's signature.
+ */
+function routeSignature(route: IntentRoute, afi: number): string {
+  if (route.nextHop === undefined && route.localPref === undefined && route.med === undefined && !route.communities?.length && !route.largeCommunities?.length) return afi === 1 ? "4" : "6";
+  // The numbers first and the next hop last: no field can bleed into another.
+  const head = `${afi}|${route.localPref}|${route.med}|`;
+  if (!route.communities?.length && !route.largeCommunities?.length) return `${head}|${route.nextHop}`;
+  return `${head}${JSON.stringify([route.communities ?? [], route.largeCommunities ?? []])}|${route.nextHop}`;
+}
+
+/**
+ * Applies buildAttributes to a whole intent; a prefix given twice keeps its
+ * first route. Routes that differ only in their prefix share one attribute
+ * object (built once), which is what the Adj-RIB-Out interns anyway.
+ */
 export function buildDesired(routes: Iterable<IntentRoute>, facts: SessionFacts): DesiredTable {
   const out: DesiredTable = { routes: new Map(), errors: [] };
+  const built = new Map<string, PathAttributes>();
   for (const route of routes) {
-    const result = buildAttributes(route, facts);
-    if (!result.ok) {
-      out.errors.push({ prefix: route.prefix, error: result.error });
+    const key = prefixToKey(route.prefix);
+    if (key === undefined) {
+      out.errors.push({ prefix: route.prefix, error: `invalid prefix ${JSON.stringify(route.prefix)}` });
       continue;
     }
-    const prefix = keyToPrefix(prefixToKey(route.prefix)!);
+    const signature = routeSignature(route, keyAfi(key));
+    let attributes = built.get(signature);
+    if (attributes === undefined) {
+      const result = buildAttributes(route, facts);
+      if (!result.ok) {
+        out.errors.push({ prefix: route.prefix, error: result.error });
+        continue;
+      }
+      attributes = result.attributes;
+      built.set(signature, attributes);
+    }
+    const prefix = keyToPrefix(key);
     if (out.routes.has(prefix)) {
       out.errors.push({ prefix: route.prefix, error: `duplicate route for ${prefix}` });
       continue;
     }
-    out.routes.set(prefix, { attributes: result.attributes });
+    out.routes.set(prefix, { attributes });
   }
   return out;
 }

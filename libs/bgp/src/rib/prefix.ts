@@ -12,18 +12,36 @@ export type PrefixKey = number | string;
 const IPV4_KEY_FACTOR = 64;
 const IPV6_GROUPS = 8;
 
-/** Parses a dotted quad into an unsigned 32-bit number, or undefined. */
+/**
+ * Parses a dotted quad into an unsigned 32-bit number, or undefined: four
+ * parts of 1-3 decimal digits, each ≤ 255. One pass over the characters, no
+ * split or regex (it runs once per route on the RIBs' hot paths).
+ */
 export function parseIpv4(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
+  const n = text.length;
+  if (n < 7 || n > 15) return undefined;
   let value = 0;
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 3 || !/^[0-9]+$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (++digits > 3) return undefined;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return undefined;
+    } else {
+      return undefined;
+    }
   }
-  return value;
+  if (dots !== 3 || digits === 0) return undefined;
+  return value * 256 + octet;
 }
 
 export function formatIpv4(value: number): string {
@@ -100,9 +118,15 @@ function maskIpv6(groups: number[], length: number): number[] {
 function splitPrefix(text: string): [string, number | undefined] | undefined {
   const slash = text.indexOf("/");
   if (slash < 0) return [text, undefined];
-  const lengthText = text.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(lengthText)) return undefined;
-  return [text.slice(0, slash), Number(lengthText)];
+  const digits = text.length - slash - 1;
+  if (digits < 1 || digits > 3) return undefined;
+  let length = 0;
+  for (let i = slash + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    length = length * 10 + (c - 48);
+  }
+  return [text.slice(0, slash), length];
 }
 
 /** An IPv4 key from parts; the address must already be masked. */
@@ -115,7 +139,11 @@ export function ipv4Key(address: number, length: number): number {
  * address is a host route), or undefined if it is not one.
  */
 export function prefixToKey(text: string): PrefixKey | undefined {
-  const split = splitPrefix(text.trim());
+  // Only trim when the ends might be whitespace (the common case is a clean prefix).
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  const clean = first > 32 && first < 127 && last > 32 && last < 127;
+  const split = splitPrefix(clean ? text : text.trim());
   if (!split) return undefined;
   const [address, length] = split;
   const v4 = parseIpv4(address);

@@ -1,2 +1,3 @@
 export * from "./types.js";
 export { Session, createBgpSession, type SessionDeps, type SessionLogger } from "./session.js";
+export { BgpListener, peerAddressKey, type AcceptingSession, type BgpListenerOptions } from "./listener.js";

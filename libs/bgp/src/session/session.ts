@@ -27,6 +27,8 @@ const DEFAULT_PORT = 179;
 const DEFAULT_CONNECT_RETRY_TIME = 5;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_RESTART_TIME = 120;
+/** A received chunk at least this large makes the session yield to the event loop before reading on (see bind). */
+const YIELD_AFTER_BYTES = 16 * 1024;
 /** How long stop() waits for a NOTIFICATION to be flushed before giving up on the socket. */
 const STOP_FLUSH_MS = 1000;
 
@@ -150,8 +152,9 @@ export class Session implements BgpSession {
     if (!this.facts) return;
     const changed = buildDesired(upserts, this.facts);
     for (const error of changed.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
-    for (const prefix of changed.routes.keys()) if (!this.negotiatedFamily(prefix)) changed.routes.delete(prefix);
-    this.sendGroups(this.adjOut.change(changed.routes, withdrawals.filter((prefix) => !changed.routes.has(prefix))));
+    const families = this.negotiatedAfis();
+    if (families.size < 2) for (const prefix of changed.routes.keys()) if (!families.has(prefixFamily(prefix))) changed.routes.delete(prefix);
+    this.sendGroups(this.adjOut.change(changed.routes, changed.routes.size ? withdrawals.filter((prefix) => !changed.routes.has(prefix)) : withdrawals));
   }
 
   setRoutes(routes: OutRoute[]): void {
@@ -292,6 +295,16 @@ export class Session implements BgpSession {
           return;
         }
       }
+      // libuv hands over up to 32 reads per loop turn: during a flood (a peer sending a full
+      // table) that is ~2 MB of UPDATEs processed back to back, holding the event loop — and
+      // every keepalive and hold timer — for a second or more. After a large chunk, let the
+      // loop turn before reading on; what arrives meanwhile waits in the socket's buffer.
+      if (chunk.length >= YIELD_AFTER_BYTES && !socket.isPaused()) {
+        socket.pause();
+        setImmediate(() => {
+          if (!socket.destroyed) socket.resume();
+        });
+      }
     });
     const lost = (err?: Error) => {
       if (this.connections.get(id) !== connection) return;
@@ -345,8 +358,9 @@ export class Session implements BgpSession {
     this.facts = this.sessionFacts(negotiated, connection.socket);
     // A restarted peer re-sends its table; what it does not re-send by End-of-RIB goes.
     this.adjOut.clear();
+    const families = this.negotiatedAfis();
     const desired = buildDesired(
-      [...this.wanted.values()].filter((r) => this.negotiatedFamily(r.prefix)),
+      [...this.wanted.values()].filter((r) => families.has(prefixFamily(r.prefix))),
       this.facts,
     );
     for (const error of desired.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
@@ -386,11 +400,16 @@ export class Session implements BgpSession {
     }
     this.adjIn.applyUpdate(update, treatAsWithdraw);
     if (this.listeners.size) {
+      // Every prefix of one UPDATE shares its attributes: build the entry once, copy it per prefix.
       const withdrawn = [...update.withdrawn, ...(update.attributes.mpUnreach?.withdrawn ?? [])];
       const announced = treatAsWithdraw ? [] : [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])];
-      for (const prefix of withdrawn) this.emit({ type: "route", table: "adj-in", withdrawn: true, entry: ribEntry(prefix, {}) });
-      for (const prefix of announced) this.emit({ type: "route", table: "adj-in", withdrawn: false, entry: ribEntry(prefix, update.attributes) });
-      if (treatAsWithdraw) for (const prefix of [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])]) this.emit({ type: "route", table: "adj-in", withdrawn: true, entry: ribEntry(prefix, {}) });
+      const gone = ribEntry("", {});
+      for (const prefix of withdrawn) this.emit({ type: "route", table: "adj-in", withdrawn: true, entry: { ...gone, prefix } });
+      if (announced.length) {
+        const entry = ribEntry("", update.attributes);
+        for (const prefix of announced) this.emit({ type: "route", table: "adj-in", withdrawn: false, entry: { ...entry, prefix } });
+      }
+      if (treatAsWithdraw) for (const prefix of [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])]) this.emit({ type: "route", table: "adj-in", withdrawn: true, entry: { ...gone, prefix } });
     }
   }
 
@@ -409,8 +428,14 @@ export class Session implements BgpSession {
     for (const group of groups) {
       for (const bytes of packUpdates(group, connection.codecContext)) connection.write(bytes, MessageType.Update);
       if (this.listeners.size) {
-        if (isWithdrawGroup(group)) for (const prefix of group.withdrawn) this.emit({ type: "route", table: "adj-out", withdrawn: true, entry: ribEntry(prefix, {}) });
-        else for (const prefix of group.nlri) this.emit({ type: "route", table: "adj-out", withdrawn: false, entry: ribEntry(prefix, group.attributes) });
+        // One entry per group, copied per prefix: the attributes are the group's.
+        if (isWithdrawGroup(group)) {
+          const entry = ribEntry("", {});
+          for (const prefix of group.withdrawn) this.emit({ type: "route", table: "adj-out", withdrawn: true, entry: { ...entry, prefix } });
+        } else {
+          const entry = ribEntry("", group.attributes);
+          for (const prefix of group.nlri) this.emit({ type: "route", table: "adj-out", withdrawn: false, entry: { ...entry, prefix } });
+        }
       }
     }
   }
@@ -419,9 +444,8 @@ export class Session implements BgpSession {
     return this.establishedId !== null ? this.connections.get(this.establishedId) : undefined;
   }
 
-  private negotiatedFamily(prefix: string): boolean {
-    const afi = prefixFamily(prefix);
-    return (this.negotiated?.families ?? this.families).some((f) => f.afi === afi);
+  private negotiatedAfis(): Set<number> {
+    return new Set((this.negotiated?.families ?? this.families).map((f) => f.afi));
   }
 
   private sessionFacts(negotiated: NegotiatedSession, socket: Socket): SessionFacts {

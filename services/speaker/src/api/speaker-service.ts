@@ -2,7 +2,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { AddressFamily, GrpcError, RibTable, SpeakerService, type Route, type ServiceImpl, type WatchEventsResponseSchema } from "@svcbgp/api";
-import { cidrCovers, parseCidr, parseIp, type ParsedCidr } from "../net/ip.js";
+import { cidrCovers, hostCidr, parseCidrStrict, parseIp, type Cidr } from "@svcbgp/config";
 import { prefixFamily, type ManagedPeer } from "../peers/reconciler.js";
 import { intentRibRoute, peerStatus, ribRoute, type RibRouteInit } from "./convert.js";
 import type { EventBus } from "./event-bus.js";
@@ -18,20 +18,19 @@ export interface SpeakerView {
 export const DEFAULT_BATCH_SIZE = 500;
 
 function routeFilter(prefix: string, family: AddressFamily): (p: string) => boolean {
-  let within: ParsedCidr | undefined;
+  let within: Cidr | undefined;
   if (prefix) {
     // A bare address means its host route.
     const ip = parseIp(prefix);
-    const parsed = parseCidr(ip ? `${ip.text}/${ip.family === 4 ? 32 : 128}` : prefix);
-    if (!parsed.ok) throw new GrpcError(grpc.status.INVALID_ARGUMENT, `prefix "${prefix}": ${parsed.reason}`);
+    const parsed = ip ? { ok: true as const, cidr: hostCidr(ip) } : parseCidrStrict(prefix);
+    if (!parsed.ok) throw new GrpcError(grpc.status.INVALID_ARGUMENT, `prefix ${parsed.reason}`);
     within = parsed.cidr;
   }
   const wantFamily = family === AddressFamily.IPV4 ? 4 : family === AddressFamily.IPV6 ? 6 : undefined;
   return (p) => {
     if (wantFamily && prefixFamily(p) !== wantFamily) return false;
     if (!within) return true;
-    const parsed = parseCidr(p);
-    return parsed.ok && cidrCovers(within, parsed.cidr);
+    return cidrCovers(within, p);
   };
 }
 

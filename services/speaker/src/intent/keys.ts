@@ -1,6 +1,6 @@
 /** Identity of intent items: routes are keyed by prefix, peers by address and port. */
 import type { Peer } from "@svcbgp/api";
-import { parseIp } from "../net/ip.js";
+import { parseIp } from "@svcbgp/config";
 
 export const DEFAULT_BGP_PORT = 179;
 

@@ -5,7 +5,7 @@
  */
 import { clone, create, equals } from "@bufbuild/protobuf";
 import { NodeIntentSchema, PeerSchema, RouteSchema, type IntentDelta, type NodeIntent, type Peer, type Route } from "@svcbgp/api";
-import { comparePrefixText } from "../net/ip.js";
+import { comparePrefixText } from "@svcbgp/config";
 import { normalizePeerKey, peerKey } from "./keys.js";
 
 /** The minimal change between two intents. */

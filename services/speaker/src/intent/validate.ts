@@ -4,7 +4,7 @@
  * from the log line alone.
  */
 import type { IntentDelta, NodeIntent, Peer, Route } from "@svcbgp/api";
-import { parseCidr, parseIp } from "../net/ip.js";
+import { parseCidrStrict, parseIp as parseIpLenient } from "@svcbgp/config";
 import { peerKey } from "./keys.js";
 
 export interface IntentIssue {
@@ -13,6 +13,18 @@ export interface IntentIssue {
   reason: string;
   /** Which item it belongs to, so a stream can drop just that item. */
   item: { kind: "node" } | { kind: "route"; index: number } | { kind: "peer"; index: number };
+}
+
+/** An intent's addresses must be exact: libs/config's parseIp also accepts surrounding white space. */
+function parseIp(text: string) {
+  return text.trim() === text ? parseIpLenient(text) : undefined;
+}
+
+/** Why a route prefix is unusable, or undefined. */
+function prefixProblem(prefix: string, parsed: ReturnType<typeof parseCidrStrict>): string | undefined {
+  if (!parsed.ok) return parsed.suggestion ? `"${prefix}": host bits are set (did you mean ${parsed.suggestion}?)` : parsed.reason;
+  if (parsed.cidr.text !== prefix) return `"${prefix}" is not canonical (write ${parsed.cidr.text})`;
+  return undefined;
 }
 
 export function formatIssues(issues: IntentIssue[]): string {
@@ -44,10 +56,9 @@ export function validateRoute(route: Route, index: number, path = "routes"): Int
   const issues: IntentIssue[] = [];
   const item = { kind: "route" as const, index };
   const at = `${path}[${index}]`;
-  const parsed = parseCidr(route.prefix);
-  if (!route.prefix) issues.push({ field: `${at}.prefix`, reason: "is required", item });
-  else if (!parsed.ok) issues.push({ field: `${at}.prefix`, reason: `"${route.prefix}": ${parsed.reason}`, item });
-  else if (parsed.cidr.text !== route.prefix) issues.push({ field: `${at}.prefix`, reason: `"${route.prefix}" is not canonical (write ${parsed.cidr.text})`, item });
+  const parsed = parseCidrStrict(route.prefix);
+  const problem = route.prefix ? prefixProblem(route.prefix, parsed) : "is required";
+  if (problem) issues.push({ field: `${at}.prefix`, reason: problem, item });
   if (route.nextHop) {
     const nextHop = parseIp(route.nextHop);
     if (!nextHop) issues.push({ field: `${at}.nextHop`, reason: `"${route.nextHop}" is not an IP address`, item });

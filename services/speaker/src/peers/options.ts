@@ -1,6 +1,6 @@
 /** Maps an intent Peer to the BGP session's options, and compares them. */
 import type { Peer } from "@svcbgp/api";
-import { parseIp } from "../net/ip.js";
+import { parseIp } from "@svcbgp/config";
 import { DEFAULT_BGP_PORT } from "../intent/keys.js";
 import type { SessionOptions } from "./session-api.js";
 

@@ -151,4 +151,37 @@ describe("PeerReconciler", () => {
       { op: "stop", mode: "admin-shutdown", message: "speaker shutting down" },
     ]);
   });
+
+  it("after a process start, sets the graceful-restart R bit for the first intent's sessions only", async () => {
+    const fakes = fakeSessionFactory();
+    const opened: string[] = [];
+    const closed: string[] = [];
+    const reconciler = new PeerReconciler({
+      factory: fakes.factory,
+      logger: quietLogger(),
+      restarted: true,
+      onSessionOpened: (s) => opened.push(s.options.peerAddress),
+      onSessionClosed: (s) => closed.push(s.options.peerAddress),
+    });
+    const gr = { gracefulRestart: { enabled: true } };
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", ...gr })], upsertedRoutes: [], withdrawnPrefixes: [] });
+    expect(fakes.sessions[0].options.restarting).toBe(true);
+    // The R bit is not a session parameter: the next intent restarts nothing, a new peer's session does not set it.
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", ...gr }), peer({ address: "192.0.2.2", ...gr })], upsertedRoutes: [], withdrawnPrefixes: [] });
+    expect(fakes.sessions).toHaveLength(2);
+    expect(fakes.sessions[0].stopped).toBe(false);
+    expect(fakes.sessions[1].options.restarting).toBeUndefined();
+    // Nor does a session restarted for a parameter change.
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", holdTime: 30, ...gr }), peer({ address: "192.0.2.2", ...gr })], upsertedRoutes: [], withdrawnPrefixes: [] });
+    expect(fakes.sessions[2].options).toMatchObject({ peerAddress: "192.0.2.1", holdTime: 30 });
+    expect(fakes.sessions[2].options.restarting).toBeUndefined();
+    expect(opened).toEqual(["192.0.2.1", "192.0.2.2", "192.0.2.1"]);
+    expect(closed).toEqual(["192.0.2.1"]);
+  });
+
+  it("does not set the R bit without the restarted option", async () => {
+    const { fakes, reconciler } = setup();
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", gracefulRestart: { enabled: true } })], upsertedRoutes: [], withdrawnPrefixes: [] });
+    expect(fakes.sessions[0].options.restarting).toBeUndefined();
+  });
 });

@@ -6,15 +6,17 @@
  * - A route change never restarts a session: it becomes one updateRoutes
  *   call per session, carrying only the routes that differ.
  * - A peer with a password is refused (no TCP-MD5 yet) and never dialled.
+ * - After a process start (option `restarted`), the sessions of the first
+ *   reconcile advertise the graceful-restart R bit ("I restarted").
  */
 import type { Peer, Route } from "@svcbgp/api";
 import type { Logger } from "@svcbgp/telemetry";
-import { parseIp, type IpFamily } from "../net/ip.js";
+import { parseIp, type IpFamily } from "@svcbgp/config";
 import { peerKey } from "../intent/keys.js";
 import { changedOptionNames, sameSessionOptions, sessionOptionsFor, type NodeSettings } from "./options.js";
-import type { BgpSession, OutRoute, SessionEvent, SessionOptions, StopMode } from "./session-api.js";
+import type { OutRoute, PeerSession, SessionEvent, SessionOptions, StopMode } from "./session-api.js";
 
-export type SessionFactory = (options: SessionOptions, logger: Logger) => BgpSession;
+export type SessionFactory = (options: SessionOptions, logger: Logger) => PeerSession;
 
 export const TCP_MD5_UNSUPPORTED = "TCP-MD5 is not supported yet: a peer with a password is not connected";
 
@@ -24,7 +26,7 @@ export interface ManagedPeer {
   peer: Peer;
   readonly family: IpFamily;
   options?: SessionOptions;
-  session?: BgpSession;
+  session?: PeerSession;
   /** Why this peer has no session. */
   refused?: string;
   /** ms since epoch this entry was created or last refused. */
@@ -45,6 +47,16 @@ export interface ReconcilerOptions {
   factory: SessionFactory;
   logger: Logger;
   onSessionEvent?: (peer: ManagedPeer, event: SessionEvent) => void;
+  /** A session was created (called before it starts): the speaker's BGP listeners register it. */
+  onSessionOpened?: (session: PeerSession) => void;
+  /** A session is being stopped (called before stop()). */
+  onSessionClosed?: (session: PeerSession) => void;
+  /**
+   * This process has just started: sessions created by the first reconcile
+   * set SessionOptions.restarting (RFC 4724 R bit), so graceful-restart peers
+   * send us their routes without waiting for our End-of-RIB. Later sessions do not.
+   */
+  restarted?: boolean;
 }
 
 export function prefixFamily(prefix: string): IpFamily {
@@ -82,8 +94,11 @@ export class PeerReconciler {
   /** What the sessions have been told to advertise (empty while suppressed). */
   private readonly advertised = new Map<string, OutRoute>();
   private suppressed = false;
+  private restarting: boolean;
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  constructor(private readonly options: ReconcilerOptions) {
+    this.restarting = options.restarted ?? false;
+  }
 
   /** Peers sorted by address family, address, then port. */
   peers(): ManagedPeer[] {
@@ -158,6 +173,7 @@ export class PeerReconciler {
       } else toStart.push(key);
     }
     for (const key of toStart) this.startSession(this.managed.get(key)!);
+    this.restarting = false;
   }
 
   /** Sends route changes to every session (each gets only its family). */
@@ -213,8 +229,10 @@ export class PeerReconciler {
 
   private startSession(m: ManagedPeer): void {
     const options = m.options!;
-    const session = this.options.factory(options, m.logger);
+    // Not part of m.options: those are compared to decide restarts, and the R bit is no reason to restart.
+    const session = this.options.factory(this.restarting ? { ...options, restarting: true } : options, m.logger);
     m.session = session;
+    this.options.onSessionOpened?.(session);
     m.unsubscribe = session.on((event: SessionEvent) => this.options.onSessionEvent?.(m, event));
     const initial = [...this.advertised.values()].filter((r) => prefixFamily(r.prefix) === m.family);
     if (initial.length) session.updateRoutes(initial, []);
@@ -226,6 +244,7 @@ export class PeerReconciler {
     const session = m.session;
     if (!session) return;
     m.session = undefined;
+    this.options.onSessionClosed?.(session);
     try {
       await session.stop(mode, message);
     } catch (err) {

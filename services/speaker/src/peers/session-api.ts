@@ -1,5 +1,8 @@
 /** The BGP session contract the speaker codes against (libs/bgp/src/session/types.ts). */
+import type { AcceptingSession, BgpSession } from "@svcbgp/bgp";
+
 export type {
+  AcceptingSession,
   BgpSession,
   MessageCounts,
   OutRoute,
@@ -10,3 +13,6 @@ export type {
   SessionStatus,
   StopMode,
 } from "@svcbgp/bgp";
+
+/** A session the speaker runs: the BGP contract, plus taking inbound connections from the BGP listeners. */
+export type PeerSession = BgpSession & AcceptingSession;

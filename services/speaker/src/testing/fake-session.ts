@@ -3,18 +3,20 @@
  * wanted routes as its Adj-RIB-Out, and lets a test drive state changes and
  * received routes.
  */
-import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionOptions, SessionStateName, SessionStatus, StopMode } from "../peers/session-api.js";
+import type { Socket } from "node:net";
+import type { OutRoute, PeerSession, RibEntry, SessionEvent, SessionOptions, SessionStateName, SessionStatus, StopMode } from "../peers/session-api.js";
 
 export type FakeCall =
   | { op: "start" }
   | { op: "stop"; mode: StopMode; message?: string }
   | { op: "updateRoutes"; upserts: OutRoute[]; withdrawals: string[] }
   | { op: "setRoutes"; routes: OutRoute[] }
-  | { op: "requestRefresh" };
+  | { op: "requestRefresh" }
+  | { op: "acceptConnection" };
 
 const zeroCounts = () => ({ opens: 0, updates: 0, notifications: 0, keepalives: 0, routeRefreshes: 0 });
 
-export class FakeSession implements BgpSession {
+export class FakeSession implements PeerSession {
   readonly calls: FakeCall[] = [];
   readonly wanted = new Map<string, OutRoute>();
   readonly received = new Map<string, RibEntry>();
@@ -97,6 +99,14 @@ export class FakeSession implements BgpSession {
 
   requestRefresh(): void {
     this.calls.push({ op: "requestRefresh" });
+  }
+
+  /** Records the hand-over and closes the socket (a fake speaks no BGP); refused once stopped. */
+  acceptConnection(socket: Socket): boolean {
+    if (this.stopped) return false;
+    this.calls.push({ op: "acceptConnection" });
+    socket.destroy();
+    return true;
   }
 
   on(listener: (event: SessionEvent) => void): () => void {

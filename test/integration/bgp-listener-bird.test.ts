@@ -1,0 +1,237 @@
+/**
+ * The passive side against a real BIRD 2 on loopback: BIRD dials us (BIRD is
+ * not passive; our session is), the BgpListener hands the connection to the
+ * session, it reaches Established and a route we advertise appears at BIRD.
+ * Then a connection collision: both sides dial at once and exactly one
+ * connection survives, Established on both ends. Last, the speaker itself:
+ * an intent with listen_port and a passive peer. Addresses from
+ * test/support/loopback.ts, unprivileged ports; everything is polled.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { BgpListener, createBgpSession, type SessionOptions } from "@svcbgp/bgp";
+import { createLogger } from "@svcbgp/telemetry";
+import { labAvailable } from "../support/requirements.js";
+import { Bird } from "../support/bird.js";
+import { loopbackAddress, unprivilegedPort } from "../support/loopback.js";
+import { sleep, waitFor } from "../support/wait.js";
+import { startSpeaker } from "../../services/speaker/src/speaker.js";
+import { bgpSessionFactory } from "../../services/speaker/src/peers/session-factory.js";
+
+const run = labAvailable("BGP listener with BIRD", { bird: true });
+const exec = promisify(execFile);
+
+const OUR_AS = 64512;
+const BIRD_AS = 65001;
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => {});
+});
+
+/** BIRD dialling us (not passive) at ourAddress:ourPort, listening itself on birdAddress:birdPort. */
+function birdConfig(o: { birdAddress: string; birdPort: number; ourAddress: string; ourPort: number; routerId?: string }): string {
+  return `
+router id ${o.routerId ?? o.birdAddress};
+protocol device {}
+protocol bgp peer1 {
+  local ${o.birdAddress} port ${o.birdPort} as ${BIRD_AS};
+  neighbor ${o.ourAddress} port ${o.ourPort} as ${OUR_AS};
+  multihop; strict bind on;
+  connect delay time 1; connect retry time 1; error wait time 1,2;
+  graceful restart on;
+  ipv4 { import all; export none; };
+}
+`;
+}
+
+interface Lab {
+  bird: Bird;
+  birdAddress: string;
+  birdPort: number;
+  ourAddress: string;
+  ourPort: number;
+}
+
+async function startBird(routerId?: string): Promise<Lab> {
+  const lab = { birdAddress: loopbackAddress(), birdPort: unprivilegedPort(), ourAddress: loopbackAddress(), ourPort: unprivilegedPort() };
+  const bird = await Bird.start(birdConfig({ ...lab, routerId }));
+  cleanups.push(() => bird.stop());
+  return { ...lab, bird };
+}
+
+async function listen(lab: Lab): Promise<BgpListener> {
+  const listener = new BgpListener({ host: lab.ourAddress, port: lab.ourPort });
+  await listener.listen();
+  cleanups.push(() => listener.close());
+  return listener;
+}
+
+function sessionOptions(lab: Lab, extra: Partial<SessionOptions> = {}): SessionOptions {
+  return {
+    peerAddress: lab.birdAddress,
+    peerPort: lab.birdPort,
+    peerAsn: BIRD_AS,
+    localAsn: OUR_AS,
+    routerId: lab.ourAddress,
+    localAddress: lab.ourAddress,
+    connectRetryTime: 1,
+    gracefulRestart: { enabled: true, restartTime: 120 },
+    ...extra,
+  };
+}
+
+/** Established TCP connections from a to b, as the kernel sees them: [local port, remote port] each. */
+async function connections(a: string, b: string): Promise<Array<[number, number]>> {
+  const { stdout } = await exec("ss", ["-Htn", "state", "established", `( src ${a} and dst ${b} )`]);
+  return stdout
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => {
+      const [local, remote] = line.trim().split(/\s+/).slice(-2);
+      return [Number(local.split(":").pop()), Number(remote.split(":").pop())];
+    });
+}
+
+async function connectionsBetween(a: string, b: string): Promise<number> {
+  return (await connections(a, b)).length;
+}
+
+async function birdRoutes(bird: Bird): Promise<string[]> {
+  return (await bird.routes({ protocol: "peer1" })).map((r) => r.prefix).sort();
+}
+
+describe.skipIf(!run)("BGP listener against BIRD", () => {
+  it("accepts BIRD's connection for a passive session, which reaches Established and advertises", async () => {
+    const lab = await startBird();
+    const listener = await listen(lab);
+    const session = createBgpSession(sessionOptions(lab, { passive: true }));
+    cleanups.push(() => session.stop("admin-shutdown"));
+    listener.register(session);
+    session.setRoutes([{ prefix: "10.49.0.0/16" }, { prefix: "10.49.62.131/32" }]);
+    session.start();
+
+    await waitFor(() => session.status().state === "Established", 30_000, "our passive session Established");
+    await lab.bird.waitEstablished("peer1");
+    await waitFor(async () => (await birdRoutes(lab.bird)).join() === "10.49.0.0/16,10.49.62.131/32", 30_000, "our routes at BIRD");
+    // BIRD dialled: the connection's remote end on our side is BIRD's ephemeral port, ours is the listening port.
+    expect(session.status().localAddress).toBe(lab.ourAddress);
+    expect(await connectionsBetween(lab.ourAddress, lab.birdAddress)).toBe(1);
+  });
+
+  it.each([
+    ["our router id is higher: our connection survives", "127.255.255.254", "ours"],
+    ["BIRD's router id is higher: BIRD's connection survives", "0.0.0.1", "BIRD's"],
+  ])("resolves a collision when both dial at once (%s)", async (_name, ourRouterId, survivor) => {
+    const lab = await startBird();
+    const listener = await listen(lab);
+    let inbound = 0;
+    let dialled = 0;
+    // A real collision, both connections between TCP connect and OPEN at once: our dial is held until BIRD's
+    // connection arrives, and BIRD's connection is handed to the session only once our dial is connected.
+    let releaseDial: () => void = () => {};
+    const dialHeld = new Promise<void>((resolve) => (releaseDial = resolve));
+    let ourConnected: Promise<void> = new Promise(() => {});
+    // Which of the two first connections we sent Cease / Connection Collision Resolution on.
+    let dumped: "ours" | "BIRD's" | undefined;
+    const watchCease = (socket: Socket, which: "ours" | "BIRD's") => {
+      const write = socket.write.bind(socket) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean;
+      socket.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
+        if (chunk.length >= 21 && chunk[18] === 3 && chunk[19] === 6 && chunk[20] === 7) dumped ??= which;
+        return write(chunk, cb);
+      }) as typeof socket.write;
+    };
+    // No connect retry or timeout while our dial is held (BIRD dials after its 1 s connect delay).
+    const session = createBgpSession(sessionOptions(lab, { routerId: ourRouterId, connectRetryTime: 60, connectTimeoutMs: 60_000 }), {
+      dial: ({ host, port, localAddress }) => {
+        const socket = new Socket();
+        if (dialled++ === 0) {
+          ourConnected = new Promise((resolve) => socket.once("connect", () => setImmediate(resolve)));
+          // After connect: net.Socket.connect() puts back the prototype's write.
+          socket.once("connect", () => watchCease(socket, "ours"));
+          void dialHeld.then(() => socket.connect({ host, port, localAddress }));
+        } else socket.connect({ host, port, localAddress });
+        return socket;
+      },
+    });
+    cleanups.push(() => session.stop("admin-shutdown"));
+    listener.register({
+      options: session.options,
+      acceptConnection: (socket) => {
+        if (inbound++ > 0) return session.acceptConnection(socket);
+        releaseDial();
+        watchCease(socket, "BIRD's");
+        void ourConnected.then(() => {
+          if (!session.acceptConnection(socket)) socket.destroy();
+        });
+        return true;
+      },
+    });
+    session.setRoutes([{ prefix: "10.49.0.0/16" }]);
+    session.start();
+
+    await waitFor(() => session.status().state === "Established", 30_000, "our session Established");
+    await lab.bird.waitEstablished("peer1");
+    // Both connections were made. Whichever side resolved the collision first dumped the one RFC 4271 §6.8
+    // says loses, the one initiated by the lower BGP identifier: if it was us, our Cease went on that one.
+    expect(inbound).toBeGreaterThanOrEqual(1);
+    expect(dialled).toBeGreaterThanOrEqual(1);
+    if (dumped !== undefined) expect(dumped).toBe(survivor === "ours" ? "BIRD's" : "ours");
+    // Exactly one connection is left, and it stays: no flapping once the loser is gone.
+    await waitFor(async () => (await connectionsBetween(lab.ourAddress, lab.birdAddress)) === 1, 15_000, "one connection left");
+    const [left] = await connections(lab.ourAddress, lab.birdAddress);
+    await sleep(3000);
+    expect(await connections(lab.ourAddress, lab.birdAddress)).toEqual([left]);
+    if (inbound === 1 && dialled === 1) {
+      // No retry was needed (see the note below): the survivor is the winner. Ours goes to BIRD's port; BIRD's comes in on ours.
+      if (survivor === "ours") expect(left[1]).toBe(lab.birdPort);
+      else expect(left[0]).toBe(lab.ourPort);
+    }
+    // Note: BIRD 2.0.12 sometimes also closes its own (winning) connection without a NOTIFICATION, around
+    // the time our Cease reaches it (about 1 run in 10 with BIRD's identifier higher); the session then
+    // comes back on a fresh connection, which is what the assertions above and below hold it to.
+    expect(session.status().state).toBe("Established");
+    expect((await lab.bird.protocol("peer1")).info).toMatch(/^Established/);
+    await waitFor(async () => (await birdRoutes(lab.bird)).join() === "10.49.0.0/16", 30_000, "our route at BIRD");
+  });
+
+  it("the speaker listens on the intent's listen_port, so a passive peer comes up", async () => {
+    const lab = await startBird();
+    const dir = await mkdtemp(join(tmpdir(), "bgp-listener-bird-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const intentFile = join(dir, "intent.yaml");
+    await writeFile(
+      intentFile,
+      `nodeName: node-1
+routerId: ${lab.ourAddress}
+localAsn: ${OUR_AS}
+listenPort: ${lab.ourPort}
+peers:
+  - address: ${lab.birdAddress}
+    port: ${lab.birdPort}
+    asn: ${BIRD_AS}
+    sourceAddress: ${lab.ourAddress}
+    passive: true
+    gracefulRestart: { enabled: true, restartTime: 120 }
+routes:
+  - prefix: 10.49.0.0/16
+`,
+    );
+    const speaker = await startSpeaker(
+      { nodeName: "node-1", intentFile, apiListen: "127.0.0.1:0", httpListen: "127.0.0.1:0" },
+      { sessionFactory: bgpSessionFactory(), logger: createLogger({ name: "bgp-listener-bird", level: process.env.TEST_LOG_LEVEL ?? "silent" }), file: { debounceMs: 50, pollMs: 200 } },
+    );
+    cleanups.push(() => speaker.stop());
+
+    await lab.bird.waitEstablished("peer1");
+    await waitFor(async () => (await birdRoutes(lab.bird)).join() === "10.49.0.0/16", 30_000, "the intent's route at BIRD");
+    const [peer] = speaker.controller.peers();
+    expect(peer.session?.status().state).toBe("Established");
+    expect(peer.session?.options).toMatchObject({ passive: true, restarting: true });
+  });
+});
