@@ -10,9 +10,9 @@ import type { ServiceRejection } from "./service-routes.js";
 /** How one node's intent changed. */
 export interface NodeChange {
   /**
-   * Send a full snapshot: the node appeared or disappeared, a node-level field
-   * (router_id, local_asn, listen_port) may have changed, or the change is
-   * too broad to describe as a delta (a config change).
+   * Send a full snapshot: the node appeared or disappeared, or a node-level
+   * field (router_id, local_asn, listen_port) may have changed. Other config
+   * changes (ranges, aggregates, communities) are deltas.
    */
   readonly snapshot: boolean;
   /** Prefixes whose route was added, changed or withdrawn (may include no-ops). */

@@ -62,6 +62,55 @@ export function splitCommunities(values: Iterable<CommunityValue>): CommunitySet
   return { standard: [...standard], large: [...large] };
 }
 
+/** What changed between two config views, as far as routes are concerned. */
+export interface ConfigDiff {
+  /** local_asn or listen_port: a field of every NodeIntent (snapshot everywhere). */
+  readonly nodeFields: boolean;
+  readonly advertisePodCIDRs: boolean;
+  /** Ranges added or removed, per address kind (allowedRange of an IP inside one may change). */
+  readonly ranges: Record<AddressKind, readonly Cidr[]>;
+  /** The range list of a kind changed at all (the rejection reason of a refused IP lists it). */
+  readonly rangeLists: Record<AddressKind, boolean>;
+  /** Aggregates added or removed (coveringAggregate of an IP inside one may change). */
+  readonly aggregates: readonly Cidr[];
+  /** Named communities changed (Services' community annotations resolve through them). */
+  readonly namedCommunities: boolean;
+  /** prefixAdvertisements changed (communitiesFor of any prefix may change). */
+  readonly prefixAdvertisements: boolean;
+}
+
+const ADDRESS_KINDS: readonly AddressKind[] = [RouteKind.CLUSTER_IP, RouteKind.EXTERNAL_IP, RouteKind.LOAD_BALANCER_IP];
+
+/** Cidrs in exactly one of the two lists (by text, which is canonical). */
+function symmetricDifference(a: readonly Cidr[], b: readonly Cidr[]): Cidr[] {
+  const inA = new Set(a.map((c) => c.text));
+  const inB = new Set(b.map((c) => c.text));
+  return [...a.filter((c) => !inB.has(c.text)), ...b.filter((c) => !inA.has(c.text))];
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean {
+  return a.length === b.length && a.every((x, i) => same(x, b[i]));
+}
+
+const sameCommunity = (a: CommunityValue, b: CommunityValue): boolean => a.kind === b.kind && a.text === b.text;
+
+function sameNamedCommunities(a: ReadonlyMap<string, CommunityValue> | undefined, b: ReadonlyMap<string, CommunityValue> | undefined): boolean {
+  const x = a ?? new Map<string, CommunityValue>();
+  const y = b ?? new Map<string, CommunityValue>();
+  if (x.size !== y.size) return false;
+  for (const [name, value] of x) {
+    const other = y.get(name);
+    if (!other || !sameCommunity(value, other)) return false;
+  }
+  return true;
+}
+
+/** Whether `ip` lies in any of `cidrs`. */
+export function inAny(cidrs: readonly Cidr[], ip: IpAddress): boolean {
+  for (const cidr of cidrs) if (contains(cidr, ip)) return true;
+  return false;
+}
+
 export class ConfigView {
   readonly asNumber: number;
   readonly listenPort: number;
@@ -94,6 +143,27 @@ export class ConfigView {
     if (this.aggregation) addAll(RouteKind.LOAD_BALANCER_IP);
     this.aggregates = aggregates;
     this.aggregateCidrs = aggregates.map((a) => a.cidr);
+  }
+
+  /** What differs from `previous` that can change a route, a decision or a rejection. */
+  diff(previous: ConfigView): ConfigDiff {
+    const ranges = {} as Record<AddressKind, readonly Cidr[]>;
+    const rangeLists = {} as Record<AddressKind, boolean>;
+    for (const kind of ADDRESS_KINDS) {
+      ranges[kind] = symmetricDifference(previous.ranges[kind], this.ranges[kind]);
+      rangeLists[kind] = !sameList(previous.ranges[kind], this.ranges[kind], (a, b) => a.text === b.text);
+    }
+    const before = previous.config?.prefixAdvertisements ?? [];
+    const after = this.config?.prefixAdvertisements ?? [];
+    return {
+      nodeFields: previous.asNumber !== this.asNumber || previous.listenPort !== this.listenPort,
+      advertisePodCIDRs: previous.advertisePodCIDRs !== this.advertisePodCIDRs,
+      ranges,
+      rangeLists,
+      aggregates: symmetricDifference(previous.aggregateCidrs, this.aggregateCidrs),
+      namedCommunities: !sameNamedCommunities(previous.config?.communities, this.config?.communities),
+      prefixAdvertisements: !sameList(before, after, (a, b) => a.cidr.text === b.cidr.text && sameList(a.communities, b.communities, sameCommunity)),
+    };
   }
 
   rangesFor(kind: AddressKind): readonly Cidr[] {

@@ -2,8 +2,9 @@
  * The route engine: a ResourceSink that keeps the cluster model and, on every
  * update, recomputes only what the update touches — one Service's
  * contributions for a Service or EndpointSlice event, one node for a Node
- * event, peers for BGPPeer/Secret events, everything for a BGPConfiguration
- * change — and reports which nodes' intents changed. Intents are
+ * event, peers for BGPPeer/Secret events, and for a BGPConfiguration change
+ * the aggregates and the Services whose addresses fall in a changed range —
+ * and reports which nodes' intents changed. Intents are
  * materialised lazily per node; routes shared by all nodes are built once.
  */
 import { create, equals } from "@bufbuild/protobuf";
@@ -22,10 +23,10 @@ import {
 import { DEFAULT_BGP_CONFIGURATION, type BGPPeerValue, type ConfigIssueRecord } from "@svcbgp/config";
 import type { KubeObject, ResourceEvent, ResourceKind, ResourceSink } from "../sources/source.js";
 import { ChangeSet, IntentChanges, type NodeChange, type NodeIndex } from "./changes.js";
-import { ConfigView } from "./config-view.js";
+import { ConfigView, inAny, type CommunitySet, type ConfigDiff } from "./config-view.js";
 import { EndpointIndex } from "./endpoints.js";
 import { explainService } from "./explain.js";
-import { readNode, readService, readSlice, sameNodeView, type NodeView } from "./kube.js";
+import { COMMUNITIES_ANNOTATION, readNode, readService, readSlice, sameNodeView, type NodeView } from "./kube.js";
 import { ClusterModel, type ModelUpdate } from "./model.js";
 import { DEFAULT_SECRET_NAMESPACE, nodePeers, resolvePassword, type PasswordState } from "./peers.js";
 import { contributionKey, RouteTable, sameContribution, type Contribution } from "./route-table.js";
@@ -60,6 +61,10 @@ function compareCommunity(a: string, b: string): number {
     } else if (na !== nb) return na - nb;
   }
   return pa.length - pb.length;
+}
+
+function sameCommunitySet(a: CommunitySet, b: CommunitySet): boolean {
+  return a === b || (a.standard.join() === b.standard.join() && a.large.join() === b.large.join());
 }
 
 function byString(a: string, b: string): number {
@@ -280,7 +285,7 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     }
     if (peersChanged) this.refreshPasswords(set);
     for (const node of nodes) this.updateNode(node, set);
-    if (configChanged) this.reconfigure(set);
+    if (configChanged) this.reconfigure(set, services);
     else for (const key of services) this.updateService(key, set);
     if (peersChanged) this.refreshPeers(set);
 
@@ -373,9 +378,21 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     else this.podContributions.delete(name);
   }
 
-  private reconfigure(set: ChangeSet): void {
+  /**
+   * A BGPConfiguration change. Only what the change can affect is
+   * recomputed: the aggregates added or removed (shared routes: a delta for
+   * every node), the Services with an address inside a range or aggregate
+   * that was added or removed (or a refused address whose rejection reason
+   * lists a changed range list, or a community annotation when the named
+   * communities changed), pod CIDRs when advertisePodCIDRs flipped, and the
+   * routes whose prefixAdvertisements communities changed. Only a node-level
+   * field (local_asn, listen_port) makes it a snapshot for every node.
+   */
+  private reconfigure(set: ChangeSet, services: Set<string>): void {
+    const previous = this.config;
     this.config = new ConfigView(this.model.configuration(DEFAULT_BGP_CONFIGURATION));
-    this.sharedRouteCache.clear();
+    const diff = this.config.diff(previous);
+    if (diff.nodeFields) set.snapshotAll = true;
     const aggregates = new Map<string, Contribution>();
     for (const aggregate of this.config.aggregates) {
       // Ranges are named by the BGPConfiguration they come from.
@@ -385,9 +402,48 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     for (const [k, c] of this.aggregateContributions) if (!aggregates.has(k)) this.setShared(k, c.prefix, undefined, set);
     for (const [k, c] of aggregates) if (!this.aggregateContributions.has(k)) this.setShared(k, c.prefix, c, set);
     this.aggregateContributions = aggregates;
-    for (const key of new Set([...this.evaluations.keys(), ...this.model.services.keys()])) this.updateService(key, set);
-    for (const name of this.nodeViews.keys()) this.updatePodCIDRs(name, set);
-    set.snapshotAll = true;
+    for (const key of this.servicesAffectedBy(diff)) services.add(key);
+    for (const key of services) this.updateService(key, set);
+    if (diff.advertisePodCIDRs) for (const name of this.nodeViews.keys()) this.updatePodCIDRs(name, set);
+    if (diff.prefixAdvertisements) this.recommunity(previous, set);
+  }
+
+  /** Services whose evaluation may differ under the new config (see reconfigure); a superset is fine. */
+  private servicesAffectedBy(diff: ConfigDiff): string[] {
+    const out: string[] = [];
+    const anyRanges = diff.aggregates.length > 0 || Object.values(diff.ranges).some((r) => r.length > 0) || Object.values(diff.rangeLists).some(Boolean);
+    if (!anyRanges && !diff.namedCommunities) return out;
+    for (const [key, evaluation] of this.evaluations) {
+      if (diff.namedCommunities && this.model.services.get(key)?.metadata?.annotations?.[COMMUNITIES_ANNOTATION] !== undefined) {
+        out.push(key);
+        continue;
+      }
+      if (!anyRanges) continue;
+      for (const decision of evaluation.decisions) {
+        // Ineligible and invalid addresses do not depend on the config.
+        if (decision.mode === "ineligible" || decision.mode === "invalid" || !decision.parsed) continue;
+        if (
+          (decision.mode === "rejected" && diff.rangeLists[decision.kind]) ||
+          inAny(diff.ranges[decision.kind], decision.parsed) ||
+          inAny(diff.aggregates, decision.parsed)
+        ) {
+          out.push(key);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** prefixAdvertisements changed: report every advertised prefix whose communities differ. */
+  private recommunity(previous: ConfigView, set: ChangeSet): void {
+    const differs = (prefix: string) => !sameCommunitySet(previous.communitiesFor(prefix), this.config.communitiesFor(prefix));
+    for (const prefix of this.table.sharedPrefixes()) {
+      if (!differs(prefix)) continue;
+      this.sharedRouteCache.delete(prefix);
+      set.sharedPrefix(prefix);
+    }
+    for (const node of this.table.localNodes()) for (const prefix of this.table.localPrefixes(node)) if (differs(prefix)) set.localPrefix(node, prefix);
   }
 
   private secretReferenced(secretKey: string): boolean {

@@ -86,6 +86,11 @@ export class RouteTable {
     return this.shared.keys();
   }
 
+  /** Nodes with at least one node-specific contribution. */
+  localNodes(): Iterable<string> {
+    return this.perNode.keys();
+  }
+
   localPrefixes(node: string): Iterable<string> {
     return this.perNode.get(node)?.keys() ?? [];
   }

@@ -165,6 +165,31 @@ describe("IntentHub", () => {
     stream.close();
   });
 
+  it("builds one event per node and revision for subscribers at the same revision", async () => {
+    const { engine, hub, provider } = setup(seed);
+    hub.markReady();
+    const streams = [reader(hub, "node-1"), reader(hub, "node-1"), reader(hub, "node-1")];
+    const followers = streams.map(() => new Follower());
+    const firsts = await Promise.all(streams.map((s) => s.next()));
+    firsts.forEach((e, i) => followers[i].take(e));
+    provider.deltas = [];
+    load(engine, [service("web", { externalIPs: ["192.168.3.7"], externalTrafficPolicy: "Local" }), slice("web-1", "web", { endpoints: [{ node: "node-1", ready: true }] })]);
+    const events = await Promise.all(streams.map((s) => s.next()));
+    events.forEach((e, i) => followers[i].take(e));
+    expect(provider.deltas).toEqual(["node-1"]);
+    expect(events[1]).toBe(events[0]);
+    for (const f of followers) expect(sameIntent(f.held, engine.intent("node-1"))).toBe(true);
+    // A subscriber at another base revision gets its own delta.
+    const late = reader(hub, "node-1");
+    const lateFollower = new Follower();
+    lateFollower.take(await late.next());
+    engine.apply(remove("EndpointSlice", slice("web-1", "web")));
+    const after = await Promise.all([...streams, late].map((s) => s.next()));
+    [...followers, lateFollower].forEach((f, i) => f.take(after[i]));
+    for (const f of [...followers, lateFollower]) expect(sameIntent(f.held, engine.intent("node-1"))).toBe(true);
+    for (const s of [...streams, late]) s.close();
+  });
+
   it("gives a subscriber that fell behind one fresh snapshot instead of a growing backlog", async () => {
     const { engine, hub } = setup(seed, { maxPendingChanges: 8 });
     hub.markReady();

@@ -11,7 +11,9 @@
  * - a change that touches every node (a Cluster-policy host route appearing)
  *   costs one small delta per *watched* node and materialises no intent;
  * - a full intent is built only for a snapshot (first event, a node-level or
- *   config change, or a subscriber that fell too far behind) and for GetIntent;
+ *   change, or a subscriber that fell too far behind) and for GetIntent;
+ * - several subscribers of one node that are at the same revision share one
+ *   event: it is computed once per node and revision, not per subscriber;
  * - a slow subscriber's backlog is coalesced, never queued: it is bounded by
  *   `maxPendingChanges` keys, past which it gets one fresh snapshot instead.
  *
@@ -133,6 +135,13 @@ export class IntentHub {
   private readonly maxPending: number;
   private readonly now: () => number;
   private overflowCount = 0;
+  /**
+   * Per node with more than one subscriber: the last event built, keyed by
+   * what determines it (snapshot or delta from which revision, to which).
+   * Two subscribers that last received revision B and are due an event at
+   * revision R get the same one, so it is built once.
+   */
+  private readonly built = new Map<string, { key: string; event: WatchIntentResponse | undefined }>();
 
   constructor(
     private readonly provider: IntentProvider,
@@ -261,6 +270,7 @@ export class IntentHub {
     } finally {
       signal.removeEventListener("abort", wake);
       set.delete(subscriber);
+      if (set.size <= 1) this.built.delete(nodeName);
       if (set.size === 0 && this.subscribers.get(nodeName) === set) this.subscribers.delete(nodeName);
     }
   }
@@ -269,26 +279,40 @@ export class IntentHub {
   private next(subscriber: Subscriber): WatchIntentResponse | undefined {
     const node = subscriber.node;
     const latency = subscriber.since === undefined ? undefined : this.now() - subscriber.since;
-    if (subscriber.snapshot) {
-      const cause = subscriber.cause;
-      const intent = this.provider.intent(node) ?? create(NodeIntentSchema, { nodeName: node });
-      const revision = this.revisionOf(node);
-      subscriber.snapshot = false;
-      subscriber.since = undefined;
-      subscriber.clear();
-      subscriber.lastSent = revision;
-      this.options.observer?.sent?.(node, "snapshot", cause, cause === "initial" ? undefined : latency);
-      return create(WatchIntentResponseSchema, { revision, event: { case: "snapshot", value: intent } });
+    if (!subscriber.snapshot && subscriber.pending === 0) return undefined;
+    const revision = this.revisionOf(node);
+    const snapshot = subscriber.snapshot;
+    const cause = subscriber.cause;
+    // Any correct delta from the base revision to `revision` serves every
+    // subscriber at that base: the event depends only on these.
+    const key = snapshot ? `s${revision}` : `d${subscriber.lastSent ?? 0n}:${revision}`;
+    const shared = (this.subscribers.get(node)?.size ?? 0) > 1;
+    const memo = shared ? this.built.get(node) : undefined;
+    let event: WatchIntentResponse | undefined;
+    if (memo?.key === key) event = memo.event;
+    else {
+      event = snapshot ? this.snapshotEvent(node, revision) : this.deltaEvent(subscriber, revision);
+      if (shared) this.built.set(node, { key, event });
     }
-    if (subscriber.pending === 0) return undefined;
-    const delta = this.provider.delta(node, { snapshot: false, prefixes: subscriber.prefixes, peers: subscriber.peers });
+    subscriber.snapshot = false;
     subscriber.since = undefined;
     subscriber.clear();
-    if (isEmptyDelta(delta)) return undefined;
-    const revision = this.revisionOf(node);
-    delta.baseRevision = subscriber.lastSent ?? 0n;
+    if (!event) return undefined;
     subscriber.lastSent = revision;
-    this.options.observer?.sent?.(node, "delta", undefined, latency);
+    if (snapshot) this.options.observer?.sent?.(node, "snapshot", cause, cause === "initial" ? undefined : latency);
+    else this.options.observer?.sent?.(node, "delta", undefined, latency);
+    return event;
+  }
+
+  private snapshotEvent(node: string, revision: bigint): WatchIntentResponse {
+    const intent = this.provider.intent(node) ?? create(NodeIntentSchema, { nodeName: node });
+    return create(WatchIntentResponseSchema, { revision, event: { case: "snapshot", value: intent } });
+  }
+
+  private deltaEvent(subscriber: Subscriber, revision: bigint): WatchIntentResponse | undefined {
+    const delta = this.provider.delta(subscriber.node, { snapshot: false, prefixes: subscriber.prefixes, peers: subscriber.peers });
+    if (isEmptyDelta(delta)) return undefined;
+    delta.baseRevision = subscriber.lastSent ?? 0n;
     return create(WatchIntentResponseSchema, { revision, event: { case: "delta", value: delta } });
   }
 
