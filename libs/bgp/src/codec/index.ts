@@ -29,5 +29,5 @@ export { decodeMessage, encodeMessage, type DecodeResult } from "./message.js";
 export type { UpdateAction } from "./attributes.js";
 export { decodeShutdownMessage, shutdownNotification } from "./notification.js";
 export { endOfRib, endOfRibFamily } from "./update.js";
-export { packUpdates, type PackInput } from "./pack.js";
+export { packIpv4Updates, packUpdates, type PackInput, type PackIpv4Input } from "./pack.js";
 export { canonicalAddress, canonicalPrefix, isValidPrefix, prefixFamily } from "./prefix.js";

@@ -53,8 +53,30 @@ function newUpdateWriter(capacity: number): ByteWriter {
   return w;
 }
 
-function packWithdrawals(prefixes: readonly string[], afi: number, safi: number, max: number): Uint8Array[] {
-  const { bytes, ends } = encodePrefixList(prefixes, afi);
+/**
+ * The NLRI encoding of pre-parsed IPv4 keys (`address * 64 + length`, host
+ * bits already clear, as the RIBs hold them), written straight into one buffer.
+ */
+function encodeIpv4Keys(keys: Float64Array): { bytes: Uint8Array; ends: Uint32Array } {
+  const bytes = new Uint8Array(keys.length * 5);
+  const ends = new Uint32Array(keys.length);
+  let pos = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const length = key % 64;
+    if (!(length <= 32) || !(key >= 0 && key < 2 ** 38) || key !== Math.floor(key)) throw new TypeError(`invalid IPv4 prefix key: ${key}`);
+    const address = (key - length) / 64;
+    bytes[pos++] = length;
+    if (length > 0) bytes[pos++] = address >>> 24;
+    if (length > 8) bytes[pos++] = (address >>> 16) & 0xff;
+    if (length > 16) bytes[pos++] = (address >>> 8) & 0xff;
+    if (length > 24) bytes[pos++] = address & 0xff;
+    ends[i] = pos;
+  }
+  return { bytes, ends };
+}
+
+function packWithdrawals({ bytes, ends }: { bytes: Uint8Array; ends: Uint32Array }, afi: number, safi: number, max: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   const ipv4Field = afi === Afi.Ipv4 && safi === Safi.Unicast;
   const budget = max - MIN_UPDATE_LENGTH - (ipv4Field ? 0 : MP_UNREACH_OVERHEAD);
@@ -78,10 +100,8 @@ function packWithdrawals(prefixes: readonly string[], afi: number, safi: number,
   return out;
 }
 
-function packReach(attributes: PathAttributes, nlri: readonly string[], ctx: CodecContext, max: number): Uint8Array[] {
+function packReach(attributes: PathAttributes, { bytes, ends }: { bytes: Uint8Array; ends: Uint32Array }, ctx: CodecContext, max: number): Uint8Array[] {
   const mp = attributes.mpReach;
-  const afi = mp ? mp.afi : Afi.Ipv4;
-  const { bytes, ends } = encodePrefixList(nlri, afi);
   const out: Uint8Array[] = [];
   // Everything but MP_REACH is identical in every message: encode it once.
   const restWriter = new ByteWriter();
@@ -124,8 +144,29 @@ export function packUpdates(input: PackInput, ctx: CodecContext): Uint8Array[] {
   const max = maxMessageLength(ctx);
   if ("withdrawn" in input) {
     if (input.withdrawn.length === 0) return [];
-    return packWithdrawals(input.withdrawn, input.afi, input.safi ?? Safi.Unicast, max);
+    return packWithdrawals(encodePrefixList(input.withdrawn, input.afi), input.afi, input.safi ?? Safi.Unicast, max);
   }
   if (input.nlri.length === 0) return [];
-  return packReach(input.attributes, input.nlri, ctx, max);
+  return packReach(input.attributes, encodePrefixList(input.nlri, input.attributes.mpReach ? input.attributes.mpReach.afi : Afi.Ipv4), ctx, max);
+}
+
+export type PackIpv4Input = { attributes: PathAttributes; ipv4: Float64Array } | { withdrawn: Float64Array };
+
+/**
+ * packUpdates for IPv4 unicast prefixes already parsed into keys
+ * (`address * 64 + length`, host bits clear — what the Adj-RIB-Out holds):
+ * the same messages, byte for byte, as packUpdates given the same prefixes as
+ * text, without parsing them again. Throws on a key that is not one, or when
+ * the attributes carry an MP_REACH of another family.
+ */
+export function packIpv4Updates(input: PackIpv4Input, ctx: CodecContext): Uint8Array[] {
+  const max = maxMessageLength(ctx);
+  if ("withdrawn" in input) {
+    if (input.withdrawn.length === 0) return [];
+    return packWithdrawals(encodeIpv4Keys(input.withdrawn), Afi.Ipv4, Safi.Unicast, max);
+  }
+  if (input.ipv4.length === 0) return [];
+  const mp = input.attributes.mpReach;
+  if (mp && mp.afi !== Afi.Ipv4) throw new TypeError(`IPv4 prefixes with an MP_REACH of AFI ${mp.afi}`);
+  return packReach(input.attributes, encodeIpv4Keys(input.ipv4), ctx, max);
 }

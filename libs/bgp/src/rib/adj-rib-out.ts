@@ -18,7 +18,9 @@
  */
 import type { PathAttributes } from "../codec/types.js";
 import { AttributeTable, attributeKey } from "./attributes.js";
-import { compareKeys, keyAfi, keyToPrefix, prefixToKey, type PrefixKey } from "./prefix.js";
+import { Ipv4Table } from "./ipv4-table.js";
+import { KeyedDesired } from "./policy.js";
+import { compareKeys, ipv4Key, keyToPrefix, prefixToKey, type PrefixKey } from "./prefix.js";
 
 export interface RibOutRoute {
   attributes: PathAttributes;
@@ -45,10 +47,31 @@ export interface RibOutEntry {
   attributes: PathAttributes;
 }
 
-/** Prefixes to announce (with their attributes as the table holds them at the end) and to withdraw. */
+/**
+ * A change set in keys, as the session sends it: IPv4 keys (`address * 64 +
+ * length`) in a Float64Array, IPv6 keys as strings; each list sorted.
+ * Announcements have `attributes`; withdrawals have none.
+ */
+export interface KeyedGroup {
+  afi: 1 | 2;
+  attributes: PathAttributes | undefined;
+  ipv4: Float64Array;
+  ipv6: string[];
+}
+
+const NO_IPV4 = new Float64Array(0);
+
+/**
+ * Keys put (changed) and removed during one change, append-only, duplicates
+ * allowed. What is finally announced is the put keys still in the table, and
+ * withdrawn the removed keys no longer in it — the net effect, whatever the
+ * order of puts and removes.
+ */
 class ChangeSet {
-  readonly announce = new Set<PrefixKey>();
-  readonly withdraw = new Set<PrefixKey>();
+  put4: number[] = [];
+  put6: string[] = [];
+  removed4: number[] = [];
+  removed6: string[] = [];
 }
 
 function mustKey(prefix: string): PrefixKey {
@@ -57,23 +80,56 @@ function mustKey(prefix: string): PrefixKey {
   return key;
 }
 
+/** Sorted, without duplicates; sorts only when the keys are not already in strictly ascending order. */
+function sortedUnique4(keys: number[]): Float64Array {
+  const out = Float64Array.from(keys);
+  let ordered = true;
+  for (let i = 1; i < out.length; i++) {
+    if (out[i] <= out[i - 1]) {
+      ordered = false;
+      break;
+    }
+  }
+  if (ordered) return out;
+  out.sort();
+  let n = 0;
+  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i];
+  return n === out.length ? out : out.slice(0, n);
+}
+
+function sortedUnique6(keys: string[]): string[] {
+  return [...new Set(keys)].sort();
+}
+
+function stringGroups(groups: KeyedGroup[]): UpdateGroup[] {
+  return groups.map((g) => {
+    const prefixes = g.afi === 1 ? Array.from(g.ipv4, keyToPrefix) : g.ipv6.map(keyToPrefix);
+    return g.attributes ? { attributes: g.attributes, nlri: prefixes } : { withdrawn: prefixes, afi: g.afi };
+  });
+}
+
+/** The prefix text of every key of a keyed group. */
+export function keyedGroupPrefixes(group: KeyedGroup): string[] {
+  return group.afi === 1 ? Array.from(group.ipv4, keyToPrefix) : group.ipv6.map(keyToPrefix);
+}
+
 export class AdjRibOut {
   private readonly attributes = new AttributeTable();
-  private readonly routes = new Map<PrefixKey, number>();
+  /** IPv4 routes: address, length → attribute set id (typed arrays: no per-route objects, no boxed keys). */
+  private readonly routes4 = new Ipv4Table();
+  private readonly routes6 = new Map<string, number>();
   /** The last attributes object put, and its key (attribute objects are never mutated once built). */
   private lastAttributes: PathAttributes | undefined;
   private lastAttributeKey = "";
 
   /** Routes held (advertised while the session is up), for one family or all. */
   count(afi?: number): number {
-    if (afi === undefined) return this.routes.size;
-    let n = 0;
-    for (const key of this.routes.keys()) if (keyAfi(key) === afi) n++;
-    return n;
+    if (afi === undefined) return this.size;
+    return afi === 1 ? this.routes4.size : afi === 2 ? this.routes6.size : 0;
   }
 
   get size(): number {
-    return this.routes.size;
+    return this.routes4.size + this.routes6.size;
   }
 
   /** Distinct attribute sets in use. */
@@ -83,7 +139,7 @@ export class AdjRibOut {
 
   get(prefix: string): PathAttributes | undefined {
     const key = prefixToKey(prefix);
-    const id = key === undefined ? undefined : this.routes.get(key);
+    const id = key === undefined ? undefined : this.idOf(key);
     return id === undefined ? undefined : this.attributes.get(id);
   }
 
@@ -96,14 +152,22 @@ export class AdjRibOut {
    * throws RangeError on a string that is not a prefix.
    */
   setDesired(routes: ReadonlyMap<string, RibOutRoute>): UpdateGroup[] {
+    const desired = new KeyedDesired();
+    for (const [prefix, route] of routes) desired.add(mustKey(prefix), route.attributes);
+    return stringGroups(this.setDesiredKeyed(desired));
+  }
+
+  /** setDesired from buildDesiredKeyed's table, as keyed groups. */
+  setDesiredKeyed(desired: KeyedDesired): KeyedGroup[] {
     const changes = new ChangeSet();
-    const wanted = new Set<PrefixKey>();
-    for (const [prefix, route] of routes) {
-      const key = mustKey(prefix);
-      wanted.add(key);
-      this.put(key, route.attributes, changes);
-    }
-    for (const key of [...this.routes.keys()]) if (!wanted.has(key)) this.remove(key, changes);
+    this.putAll(desired, changes);
+    const gone4: number[] = [];
+    this.routes4.forEach((address, length) => {
+      const key = ipv4Key(address, length);
+      if (!desired.has(key)) gone4.push(key);
+    });
+    for (const key of gone4) this.remove(key, changes);
+    for (const key of [...this.routes6.keys()]) if (!desired.has(key)) this.remove(key, changes);
     return this.groups(changes);
   }
 
@@ -112,45 +176,78 @@ export class AdjRibOut {
     const changes = new ChangeSet();
     for (const prefix of withdrawals) this.remove(mustKey(prefix), changes);
     for (const [prefix, route] of upserts) this.put(mustKey(prefix), route.attributes, changes);
+    return stringGroups(this.groups(changes));
+  }
+
+  /** change() from buildDesiredKeyed's table, as keyed groups; withdrawals are text (throws RangeError on one that is not a prefix). */
+  changeKeyed(upserts: KeyedDesired, withdrawals: Iterable<string>): KeyedGroup[] {
+    const changes = new ChangeSet();
+    for (const prefix of withdrawals) this.remove(mustKey(prefix), changes);
+    this.putAll(upserts, changes);
     return this.groups(changes);
   }
 
   upsert(prefix: string, route: RibOutRoute): UpdateGroup[] {
     const changes = new ChangeSet();
     this.put(mustKey(prefix), route.attributes, changes);
-    return this.groups(changes);
+    return stringGroups(this.groups(changes));
   }
 
   withdraw(prefix: string): UpdateGroup[] {
     const changes = new ChangeSet();
     this.remove(mustKey(prefix), changes);
-    return this.groups(changes);
+    return stringGroups(this.groups(changes));
   }
 
   /** Withdraws everything (e.g. the peer is being removed but the session lingers). */
   withdrawAll(): UpdateGroup[] {
     const changes = new ChangeSet();
-    for (const key of [...this.routes.keys()]) this.remove(key, changes);
-    return this.groups(changes);
+    const all4: number[] = [];
+    this.routes4.forEach((address, length) => all4.push(ipv4Key(address, length)));
+    for (const key of all4) this.remove(key, changes);
+    for (const key of [...this.routes6.keys()]) this.remove(key, changes);
+    return stringGroups(this.groups(changes));
   }
 
   /** The whole table as announcement groups, for one family or all. */
   fullTable(afi?: number): AnnounceGroup[] {
+    return stringGroups(this.fullTableKeyed(afi)) as AnnounceGroup[];
+  }
+
+  fullTableKeyed(afi?: number): KeyedGroup[] {
     const changes = new ChangeSet();
-    for (const key of this.routes.keys()) if (afi === undefined || keyAfi(key) === afi) changes.announce.add(key);
-    return this.groups(changes) as AnnounceGroup[];
+    if (afi === undefined || afi === 1) this.routes4.forEach((address, length) => changes.put4.push(ipv4Key(address, length)));
+    if (afi === undefined || afi === 2) for (const key of this.routes6.keys()) changes.put6.push(key);
+    return this.groups(changes);
   }
 
   /** Routes in prefix order (IPv4 first). */
   *entries(afi?: number): IterableIterator<RibOutEntry> {
-    const keys = [...this.routes.keys()].filter((k) => afi === undefined || keyAfi(k) === afi).sort(compareKeys);
-    for (const key of keys) yield { prefix: keyToPrefix(key), attributes: this.attributes.get(this.routes.get(key)!) };
+    if (afi === undefined || afi === 1) {
+      for (const key of this.routes4.sortedKeys()) yield { prefix: keyToPrefix(key), attributes: this.attributes.get(this.idOf(key)!) };
+    }
+    if (afi === undefined || afi === 2) {
+      for (const key of [...this.routes6.keys()].sort(compareKeys)) yield { prefix: keyToPrefix(key), attributes: this.attributes.get(this.routes6.get(key)!) };
+    }
   }
 
   /** Forgets everything without producing withdrawals. */
   clear(): void {
-    this.routes.clear();
+    this.routes4.clear();
+    this.routes6.clear();
     this.attributes.clear();
+  }
+
+  private idOf(key: PrefixKey): number | undefined {
+    if (typeof key === "string") return this.routes6.get(key);
+    const length = key % 64;
+    return this.routes4.get((key - length) / 64, length);
+  }
+
+  private putAll(desired: KeyedDesired, changes: ChangeSet): void {
+    const { ipv4, ipv4Attributes, ipv6, ipv6Attributes } = desired;
+    for (let i = 0; i < ipv4.length; i++) this.put(ipv4[i], ipv4Attributes[i], changes);
+    for (let i = 0; i < ipv6.length; i++) this.put(ipv6[i], ipv6Attributes[i], changes);
   }
 
   private put(key: PrefixKey, attributes: PathAttributes, changes: ChangeSet): void {
@@ -160,44 +257,87 @@ export class AdjRibOut {
       this.lastAttributeKey = attributeKey(attributes);
     }
     const id = this.attributes.intern(attributes, this.lastAttributeKey);
-    const old = this.routes.get(key);
-    if (old === id) {
-      this.attributes.release(id); // unchanged: drop the reference intern just took
-      return;
+    let old: number | undefined;
+    if (typeof key === "string") {
+      old = this.routes6.get(key);
+      if (old === id) {
+        this.attributes.release(id); // unchanged: drop the reference intern just took
+        return;
+      }
+      this.routes6.set(key, id);
+      changes.put6.push(key);
+    } else {
+      const length = key % 64;
+      old = this.routes4.set((key - length) / 64, length, id);
+      if (old === id) {
+        this.attributes.release(id);
+        return;
+      }
+      changes.put4.push(key);
     }
-    this.routes.set(key, id);
     if (old !== undefined) this.attributes.release(old);
-    changes.withdraw.delete(key);
-    changes.announce.add(key);
   }
 
   private remove(key: PrefixKey, changes: ChangeSet): void {
-    const old = this.routes.get(key);
-    if (old === undefined) return;
-    this.routes.delete(key);
+    let old: number | undefined;
+    if (typeof key === "string") {
+      old = this.routes6.get(key);
+      if (old === undefined) return;
+      this.routes6.delete(key);
+      changes.removed6.push(key);
+    } else {
+      const length = key % 64;
+      old = this.routes4.delete((key - length) / 64, length);
+      if (old === undefined) return;
+      changes.removed4.push(key);
+    }
     this.attributes.release(old);
-    changes.announce.delete(key);
-    changes.withdraw.add(key);
   }
 
-  private groups(changes: ChangeSet): UpdateGroup[] {
-    const out: UpdateGroup[] = [];
-    const byAttributes = new Map<number, PrefixKey[]>();
-    for (const key of changes.announce) {
-      const id = this.routes.get(key);
+  /**
+   * Announcement groups by attribute set, ordered by their first prefix, each
+   * sorted; then the withdrawals of each family, sorted.
+   */
+  private groups(changes: ChangeSet): KeyedGroup[] {
+    const out: KeyedGroup[] = [];
+    const byAttributes4 = new Map<number, number[]>();
+    const put4 = sortedUnique4(changes.put4);
+    let lastId = -1;
+    let last: number[] = [];
+    for (let i = 0; i < put4.length; i++) {
+      const key = put4[i];
+      const length = key % 64;
+      const id = this.routes4.get((key - length) / 64, length);
       if (id === undefined) continue;
-      let keys = byAttributes.get(id);
-      if (!keys) byAttributes.set(id, (keys = []));
+      if (id !== lastId) {
+        let keys = byAttributes4.get(id);
+        if (!keys) byAttributes4.set(id, (keys = []));
+        last = keys;
+        lastId = id;
+      }
+      last.push(key);
+    }
+    // Groups were created in key order, so they are ordered by their first prefix.
+    for (const [id, keys] of byAttributes4) out.push({ afi: 1, attributes: this.attributes.get(id), ipv4: Float64Array.from(keys), ipv6: [] });
+    const byAttributes6 = new Map<number, string[]>();
+    for (const key of sortedUnique6(changes.put6)) {
+      const id = this.routes6.get(key);
+      if (id === undefined) continue;
+      let keys = byAttributes6.get(id);
+      if (!keys) byAttributes6.set(id, (keys = []));
       keys.push(key);
     }
-    const announceGroups = [...byAttributes].map(([id, keys]) => ({ id, keys: keys.sort(compareKeys) }));
-    announceGroups.sort((a, b) => compareKeys(a.keys[0], b.keys[0]));
-    for (const { id, keys } of announceGroups) out.push({ attributes: this.attributes.get(id), nlri: keys.map(keyToPrefix) });
-    const withdrawn = [...changes.withdraw].sort(compareKeys);
-    for (const afi of [1, 2]) {
-      const keys = withdrawn.filter((k) => keyAfi(k) === afi);
-      if (keys.length > 0) out.push({ withdrawn: keys.map(keyToPrefix), afi });
+    for (const [id, keys] of byAttributes6) out.push({ afi: 2, attributes: this.attributes.get(id), ipv4: NO_IPV4, ipv6: keys });
+    const removed4 = sortedUnique4(changes.removed4);
+    let n = 0;
+    for (let i = 0; i < removed4.length; i++) {
+      const key = removed4[i];
+      const length = key % 64;
+      if (this.routes4.get((key - length) / 64, length) === undefined) removed4[n++] = key;
     }
+    if (n > 0) out.push({ afi: 1, attributes: undefined, ipv4: n === removed4.length ? removed4 : removed4.slice(0, n), ipv6: [] });
+    const removed6 = sortedUnique6(changes.removed6).filter((key) => !this.routes6.has(key));
+    if (removed6.length > 0) out.push({ afi: 2, attributes: undefined, ipv4: NO_IPV4, ipv6: removed6 });
     return out;
   }
 }

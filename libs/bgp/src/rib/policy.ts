@@ -14,7 +14,8 @@
  */
 import type { PathAttributes } from "../codec/types.js";
 import type { RibOutRoute } from "./adj-rib-out.js";
-import { keyAfi, keyToPrefix, parseIpv4, parseIpv6, prefixToKey } from "./prefix.js";
+import { Ipv4Table } from "./ipv4-table.js";
+import { keyAfi, keyToPrefix, parseIpv4, parseIpv6, prefixToKey, type PrefixKey } from "./prefix.js";
 
 export const DEFAULT_LOCAL_PREF = 100;
 const ORIGIN_IGP = 0;
@@ -162,18 +163,67 @@ function routeSignature(route: IntentRoute, afi: number): string {
   return `${head}${JSON.stringify([route.communities ?? [], route.largeCommunities ?? []])}|${route.nextHop}`;
 }
 
+/** Routes of one intent, keyed: IPv4 keys and IPv6 keys with their attributes, in input order per family. */
+export class KeyedDesired {
+  readonly ipv4: number[] = [];
+  readonly ipv4Attributes: PathAttributes[] = [];
+  readonly ipv6: string[] = [];
+  readonly ipv6Attributes: PathAttributes[] = [];
+  readonly errors: Array<{ prefix: string; error: string }> = [];
+  /** Accepted IPv4 prefixes (value unused) and IPv6 keys, for duplicate detection and `has`. */
+  private readonly seen4 = new Ipv4Table();
+  private readonly seen6 = new Set<string>();
+
+  get size(): number {
+    return this.ipv4.length + this.ipv6.length;
+  }
+
+  has(key: PrefixKey): boolean {
+    if (typeof key === "string") return this.seen6.has(key);
+    const length = key % 64;
+    return this.seen4.get((key - length) / 64, length) !== undefined;
+  }
+
+  /** Adds a route unless its key is already here; false for a duplicate. */
+  add(key: PrefixKey, attributes: PathAttributes): boolean {
+    if (typeof key === "string") {
+      if (this.seen6.has(key)) return false;
+      this.seen6.add(key);
+      this.ipv6.push(key);
+      this.ipv6Attributes.push(attributes);
+      return true;
+    }
+    const length = key % 64;
+    if (this.seen4.set((key - length) / 64, length, 1) !== undefined) return false;
+    this.ipv4.push(key);
+    this.ipv4Attributes.push(attributes);
+    return true;
+  }
+
+  /** Drops every route of a family (not negotiated on the session). */
+  dropFamily(afi: number): void {
+    if (afi === 1) {
+      this.ipv4.length = 0;
+      this.ipv4Attributes.length = 0;
+      this.seen4.clear();
+    } else {
+      this.ipv6.length = 0;
+      this.ipv6Attributes.length = 0;
+      this.seen6.clear();
+    }
+  }
+}
+
 /**
- * Applies buildAttributes to a whole intent; a prefix given twice keeps its
- * first route. Routes that differ only in their prefix share one attribute
- * object (built once), which is what the Adj-RIB-Out interns anyway.
+ * buildDesired's work, each prefix parsed once: `accept` gets the canonical
+ * key and the (shared) attributes of every exportable, non-duplicate route.
  */
-export function buildDesired(routes: Iterable<IntentRoute>, facts: SessionFacts): DesiredTable {
-  const out: DesiredTable = { routes: new Map(), errors: [] };
+function buildEach(routes: Iterable<IntentRoute>, facts: SessionFacts, errors: Array<{ prefix: string; error: string }>, accept: (key: PrefixKey, attributes: PathAttributes) => boolean): void {
   const built = new Map<string, PathAttributes>();
   for (const route of routes) {
     const key = prefixToKey(route.prefix);
     if (key === undefined) {
-      out.errors.push({ prefix: route.prefix, error: `invalid prefix ${JSON.stringify(route.prefix)}` });
+      errors.push({ prefix: route.prefix, error: `invalid prefix ${JSON.stringify(route.prefix)}` });
       continue;
     }
     const signature = routeSignature(route, keyAfi(key));
@@ -181,18 +231,35 @@ export function buildDesired(routes: Iterable<IntentRoute>, facts: SessionFacts)
     if (attributes === undefined) {
       const result = buildAttributes(route, facts);
       if (!result.ok) {
-        out.errors.push({ prefix: route.prefix, error: result.error });
+        errors.push({ prefix: route.prefix, error: result.error });
         continue;
       }
       attributes = result.attributes;
       built.set(signature, attributes);
     }
-    const prefix = keyToPrefix(key);
-    if (out.routes.has(prefix)) {
-      out.errors.push({ prefix: route.prefix, error: `duplicate route for ${prefix}` });
-      continue;
-    }
-    out.routes.set(prefix, { attributes });
+    if (!accept(key, attributes)) errors.push({ prefix: route.prefix, error: `duplicate route for ${keyToPrefix(key)}` });
   }
+}
+
+/**
+ * Applies buildAttributes to a whole intent; a prefix given twice keeps its
+ * first route. Routes that differ only in their prefix share one attribute
+ * object (built once), which is what the Adj-RIB-Out interns anyway.
+ */
+export function buildDesired(routes: Iterable<IntentRoute>, facts: SessionFacts): DesiredTable {
+  const out: DesiredTable = { routes: new Map(), errors: [] };
+  buildEach(routes, facts, out.errors, (key, attributes) => {
+    const prefix = keyToPrefix(key);
+    if (out.routes.has(prefix)) return false;
+    out.routes.set(prefix, { attributes });
+    return true;
+  });
+  return out;
+}
+
+/** buildDesired without prefix strings: keys for AdjRibOut's keyed methods (what the session uses). */
+export function buildDesiredKeyed(routes: Iterable<IntentRoute>, facts: SessionFacts): KeyedDesired {
+  const out = new KeyedDesired();
+  buildEach(routes, facts, out.errors, (key, attributes) => out.add(key, attributes));
   return out;
 }

@@ -6,7 +6,7 @@
  */
 import { connect as netConnect, isIPv6, type Socket } from "node:net";
 import { endOfRib, endOfRibFamily } from "../codec/update.js";
-import { packUpdates } from "../codec/pack.js";
+import { packIpv4Updates, packUpdates } from "../codec/pack.js";
 import { describeNotification } from "../codec/constants.js";
 import { decodeShutdownMessage } from "../codec/notification.js";
 import { prefixFamily } from "../codec/prefix.js";
@@ -17,8 +17,9 @@ import { eventFromDecoded } from "../fsm/events.js";
 
 import type { FsmAction, FsmConfig, NegotiatedSession, NotificationError } from "../fsm/types.js";
 import { AdjRibIn } from "../rib/adj-rib-in.js";
-import { AdjRibOut, isWithdrawGroup, type UpdateGroup } from "../rib/adj-rib-out.js";
-import { buildDesired, type SessionFacts } from "../rib/policy.js";
+import { AdjRibOut, keyedGroupPrefixes, type KeyedGroup } from "../rib/adj-rib-out.js";
+import { buildDesiredKeyed, type SessionFacts } from "../rib/policy.js";
+import { keyToPrefix, prefixToKey } from "../rib/prefix.js";
 import { Connection, emptyCounts } from "./connection.js";
 import { ribEntry } from "./rib-entry.js";
 import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionOptions, SessionStateName, SessionStatus, StopMode } from "./types.js";
@@ -150,11 +151,17 @@ export class Session implements BgpSession {
     for (const prefix of withdrawals) this.wanted.delete(prefix);
     for (const route of upserts) this.wanted.set(route.prefix, route);
     if (!this.facts) return;
-    const changed = buildDesired(upserts, this.facts);
+    // Each prefix is parsed once here; its key goes through the Adj-RIB-Out to the packer.
+    const changed = buildDesiredKeyed(upserts, this.facts);
     for (const error of changed.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
     const families = this.negotiatedAfis();
-    if (families.size < 2) for (const prefix of changed.routes.keys()) if (!families.has(prefixFamily(prefix))) changed.routes.delete(prefix);
-    this.sendGroups(this.adjOut.change(changed.routes, changed.routes.size ? withdrawals.filter((prefix) => !changed.routes.has(prefix)) : withdrawals));
+    if (families.size < 2) for (const afi of [Afi.Ipv4, Afi.Ipv6]) if (!families.has(afi)) changed.dropFamily(afi);
+    // A withdrawal that is exactly (as canonical text) a prefix being upserted is superseded by it.
+    const superseded = (prefix: string) => {
+      const key = prefixToKey(prefix);
+      return key !== undefined && changed.has(key) && keyToPrefix(key) === prefix;
+    };
+    this.sendGroups(this.adjOut.changeKeyed(changed, changed.size && withdrawals.length ? withdrawals.filter((prefix) => !superseded(prefix)) : withdrawals));
   }
 
   setRoutes(routes: OutRoute[]): void {
@@ -359,12 +366,12 @@ export class Session implements BgpSession {
     // A restarted peer re-sends its table; what it does not re-send by End-of-RIB goes.
     this.adjOut.clear();
     const families = this.negotiatedAfis();
-    const desired = buildDesired(
+    const desired = buildDesiredKeyed(
       [...this.wanted.values()].filter((r) => families.has(prefixFamily(r.prefix))),
       this.facts,
     );
     for (const error of desired.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
-    this.sendGroups(this.adjOut.setDesired(desired.routes));
+    this.sendGroups(this.adjOut.setDesiredKeyed(desired));
     for (const family of negotiated.families) connection.send(endOfRib(family.afi, family.safi));
     this.log.info(
       { peer: this.options.peerAddress, holdTime: negotiated.holdTime, capabilities: this.capabilityNames(negotiated), prefixes: this.adjOut.count() },
@@ -416,26 +423,28 @@ export class Session implements BgpSession {
   private onRouteRefresh(afi: number): void {
     const connection = this.establishedConnection();
     if (!connection) return;
-    this.sendGroups(this.adjOut.fullTable(afi));
+    this.sendGroups(this.adjOut.fullTableKeyed(afi));
     connection.send(endOfRib(afi, Safi.Unicast));
   }
 
   // --- sending -------------------------------------------------------------
 
-  private sendGroups(groups: UpdateGroup[]): void {
+  private sendGroups(groups: KeyedGroup[]): void {
     const connection = this.establishedConnection();
     if (!connection || groups.length === 0) return;
+    const ctx = connection.codecContext;
     for (const group of groups) {
-      for (const bytes of packUpdates(group, connection.codecContext)) connection.write(bytes, MessageType.Update);
+      // IPv4 keys go to the packer as they are; IPv6 (rare, and keyed as text) through prefix strings.
+      const messages =
+        group.afi === Afi.Ipv4
+          ? packIpv4Updates(group.attributes ? { attributes: group.attributes, ipv4: group.ipv4 } : { withdrawn: group.ipv4 }, ctx)
+          : packUpdates(group.attributes ? { attributes: group.attributes, nlri: keyedGroupPrefixes(group) } : { withdrawn: keyedGroupPrefixes(group), afi: group.afi }, ctx);
+      for (const bytes of messages) connection.write(bytes, MessageType.Update);
       if (this.listeners.size) {
         // One entry per group, copied per prefix: the attributes are the group's.
-        if (isWithdrawGroup(group)) {
-          const entry = ribEntry("", {});
-          for (const prefix of group.withdrawn) this.emit({ type: "route", table: "adj-out", withdrawn: true, entry: { ...entry, prefix } });
-        } else {
-          const entry = ribEntry("", group.attributes);
-          for (const prefix of group.nlri) this.emit({ type: "route", table: "adj-out", withdrawn: false, entry: { ...entry, prefix } });
-        }
+        const entry = ribEntry("", group.attributes ?? {});
+        const withdrawn = group.attributes === undefined;
+        for (const prefix of keyedGroupPrefixes(group)) this.emit({ type: "route", table: "adj-out", withdrawn, entry: { ...entry, prefix } });
       }
     }
   }
