@@ -16,3 +16,4 @@ export {
   type TlsFlags,
 } from "./cli-options.js";
 export { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";
+export { exitOnSignals } from "./shutdown.js";
