@@ -13,10 +13,10 @@ import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { composeCommand, dockerAvailable, dockerTag, svcbgpImages } from "../support/requirements.js";
 import { eventually } from "../support/wait.js";
-import { curlTally, nextHops, parseRoutes, run, runQuiet } from "./support.js";
+import { curlTally, deadRun, nextHops, parseRoutes, run, runQuiet, suiteLifecycle } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NODES = ["192.168.1.10", "192.168.1.11", "192.168.1.12"];
@@ -36,7 +36,6 @@ describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
     run(compose[0], [...compose.slice(1), "-p", name, "-f", join(ROOT, "compose.yaml"), ...args], { cwd: ROOT, env, timeoutMs });
   let tor = "";
   let client = "";
-  let failed = false;
 
   const torRoutes = async () => parseRoutes(await run("docker", ["exec", tor, "ip", "-j", "route", "show"]));
   const curl = async (ip: string) => (await run("docker", ["exec", client, "curl", "-sS", "-m", "3", "--fail", `http://${ip}/`], { timeoutMs: 15_000 })).trim();
@@ -67,16 +66,7 @@ describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
         .split("\n")
         .map((line) => line.trim())
         .filter((name) => name.startsWith(PROJECT_PREFIX))
-        .filter((name) => {
-          const pid = Number(/^svcbgpct(\d+)x/.exec(name)?.[1]);
-          if (!pid) return false;
-          try {
-            process.kill(pid, 0);
-            return false;
-          } catch {
-            return true;
-          }
-        }),
+        .filter((name) => deadRun(name, PROJECT_PREFIX)),
     );
     for (const name of stale) {
       console.warn(`compose stack: removing the stale project ${name}`);
@@ -84,8 +74,8 @@ describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
     }
   }
 
-  beforeAll(async () => {
-    try {
+  suiteLifecycle({
+    setup: async () => {
       await removeStaleProjects();
       cpSync(join(ROOT, "examples/seed"), manifests, { recursive: true });
       chmodSync(manifests, 0o755); // the watcher runs as uid 65532
@@ -94,24 +84,16 @@ describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
       client = (await dc(["ps", "-q", "client"])).trim();
       expect(tor, "the tor container").toMatch(/^[0-9a-f]{12,}$/);
       expect(client, "the client container").toMatch(/^[0-9a-f]{12,}$/);
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  }, 360_000);
-
-  afterEach((context) => {
-    if (context.task.result?.state === "fail") failed = true;
-  });
-
-  afterAll(async () => {
-    try {
-      if (failed) console.error(`compose stack ${project} diagnostics:\n${await diagnostics()}`);
-    } finally {
+    },
+    setupTimeoutMs: 360_000,
+    name: `compose stack ${project}`,
+    diagnostics,
+    teardown: async () => {
       await dc(["down", "-v", "--timeout", "5"], 180_000).catch((err: unknown) => console.error(`compose down failed: ${String(err)}`));
       rmSync(manifests, { recursive: true, force: true });
-    }
-  }, 240_000);
+    },
+    teardownTimeoutMs: 240_000,
+  });
 
   it("step 2: the ToR's kernel has 10.49.0.0/16 with an ECMP next hop per speaker", async () => {
     await eventually(async () => {

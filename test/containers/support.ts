@@ -1,8 +1,9 @@
 /**
- * Helpers for the container suites: running docker and compose commands, and
- * reading the ToR's kernel routing table.
+ * Helpers for the container suites: running docker and compose commands,
+ * the suites' setup and teardown, and reading the ToR's kernel routing table.
  */
 import { execFile } from "node:child_process";
+import { afterAll, afterEach, beforeAll } from "vitest";
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -34,6 +35,59 @@ export async function runQuiet(command: string, args: string[], options: RunOpti
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/**
+ * True when `name` (`<prefix><pid>x<suffix>`, a run's project or label) was made
+ * by a process that is gone: what a killed run left behind.
+ */
+export function deadRun(name: string, prefix: string): boolean {
+  const pid = Number(new RegExp(`^${prefix}(\\d+)x`).exec(name)?.[1]);
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export interface SuiteLifecycle {
+  /** Runs in beforeAll. */
+  setup: () => Promise<void>;
+  setupTimeoutMs: number;
+  /** Printed (headed "<name> diagnostics:") before the teardown when the setup or any test failed. */
+  name: string;
+  diagnostics: () => Promise<string>;
+  /** Runs in afterAll, whatever happened. */
+  teardown: () => Promise<void>;
+  teardownTimeoutMs: number;
+}
+
+/** Registers a container suite's beforeAll/afterEach/afterAll: setup, failure tracking, diagnostics on failure, teardown. */
+export function suiteLifecycle(suite: SuiteLifecycle): void {
+  let failed = false;
+
+  beforeAll(async () => {
+    try {
+      await suite.setup();
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  }, suite.setupTimeoutMs);
+
+  afterEach((context) => {
+    if (context.task.result?.state === "fail") failed = true;
+  });
+
+  afterAll(async () => {
+    try {
+      if (failed) console.error(`${suite.name} diagnostics:\n${await suite.diagnostics()}`);
+    } finally {
+      await suite.teardown();
+    }
+  }, suite.teardownTimeoutMs);
 }
 
 export interface KernelRoute {

@@ -19,10 +19,10 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from "testcontainers";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { dockerAvailable, svcbgpImages } from "../support/requirements.js";
 import { eventually, sleep } from "../support/wait.js";
-import { curlLoopScript, curlTally, nextHops, parseRoutes, run, runQuiet } from "./support.js";
+import { curlLoopScript, curlTally, deadRun, nextHops, parseRoutes, run, runQuiet, suiteLifecycle } from "./support.js";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
 
@@ -77,7 +77,6 @@ describe.runIf(enabled)("testcontainers: ToR, watcher and speaker containers", (
   const labels = { [LABEL]: runId };
   const networks: string[] = [];
   const containers = new Set<StartedTestContainer>();
-  let failed = false;
 
   // Addresses, fixed once the networks exist: nodes a.b.c.0/24, clients a.b'.c.0/24.
   let nodesNet = "";
@@ -161,18 +160,8 @@ spec:
 
   /** Containers and networks of runs whose process is gone. */
   async function removeStale(): Promise<void> {
-    const dead = (run: string) => {
-      const pid = Number(new RegExp(`^${RUN_PREFIX}(\\d+)x`).exec(run)?.[1]);
-      if (!pid) return false;
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    };
     const format = `{{.ID}} {{.Label "${LABEL}"}}`;
-    const rows = (out: string) => out.split("\n").map((l) => l.trim().split(" ")).filter(([id, run]) => id && run && dead(run));
+    const rows = (out: string) => out.split("\n").map((l) => l.trim().split(" ")).filter(([id, run]) => id && run && deadRun(run, RUN_PREFIX));
     const staleContainers = rows(await runQuiet("docker", ["ps", "-a", "--filter", `label=${LABEL}`, "--format", format]));
     if (staleContainers.length) await runQuiet("docker", ["rm", "-f", "-v", ...staleContainers.map(([id]) => id)]);
     const staleNetworks = rows(await runQuiet("docker", ["network", "ls", "--filter", `label=${LABEL}`, "--format", format]));
@@ -219,8 +208,8 @@ spec:
     return parts.join("\n");
   }
 
-  beforeAll(async () => {
-    try {
+  suiteLifecycle({
+    setup: async () => {
       await removeStale();
       await createNetworks();
       const [nodes0, clients0] = networks;
@@ -279,25 +268,17 @@ spec:
       await eventually(async () => {
         expect(await curlOnce()).toMatch(/^hello from node-[123]$/);
       }, 30_000, 500);
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  }, 300_000);
-
-  afterEach((context) => {
-    if (context.task.result?.state === "fail") failed = true;
-  });
-
-  afterAll(async () => {
-    try {
-      if (failed) console.error(`testcontainers run ${runId} diagnostics:\n${await diagnostics()}`);
-    } finally {
+    },
+    setupTimeoutMs: 300_000,
+    name: `testcontainers run ${runId}`,
+    diagnostics,
+    teardown: async () => {
       const ids = [...containers].map((c) => c.getId());
       if (ids.length) await runQuiet("docker", ["rm", "-f", "-v", ...ids], { timeoutMs: 120_000 });
       for (const name of networks) await runQuiet("docker", ["network", "rm", name]);
-    }
-  }, 180_000);
+    },
+    teardownTimeoutMs: 180_000,
+  });
 
   it("a speaker killed with SIGKILL: the ToR drops its next hop, traffic keeps flowing, a new speaker brings it back", async () => {
     const killed = speakers[0];

@@ -2,9 +2,8 @@
  * Runs a real BIRD 2 for interop tests: its own config, control socket and
  * pid file in a temporary directory; queried through birdc.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { waitFor } from "./wait.js";
@@ -45,29 +44,23 @@ export class Bird extends Daemon {
 
   /** Starts BIRD with `config` (a whole bird.conf) and waits for its control socket. */
   static async start(config: string): Promise<Bird> {
-    const dir = mkdtempSync(join(tmpdir(), "svcbgp-bird-"));
-    const confPath = join(dir, "bird.conf");
-    writeFileSync(confPath, config);
+    const { dir, path: confPath } = Daemon.scratch("bird", "bird.conf", config);
     const socket = join(dir, "bird.ctl");
-    const child = spawn("bird", ["-f", "-c", confPath, "-s", socket, "-P", join(dir, "bird.pid")], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const bird = new Bird(dir, socket, child);
-    try {
-      await waitFor(async () => {
-        if (child.exitCode !== null) throw new Error(`bird exited: ${stderr.trim()}`);
+    return Daemon.launch({
+      command: "bird",
+      args: ["-f", "-c", confPath, "-s", socket, "-P", join(dir, "bird.pid")],
+      capture: ["stderr"],
+      create: (child) => new Bird(dir, socket, child),
+      ready: async (bird) => {
         try {
           await bird.birdc("show status");
           return true;
         } catch {
           return false;
         }
-      }, 10_000);
-    } catch (err) {
-      await bird.stop();
-      throw err;
-    }
-    return bird;
+      },
+      timeoutMs: 10_000,
+    });
   }
 
   async birdc(command: string): Promise<string> {

@@ -2,10 +2,7 @@
  * Runs a real gobgpd for interop tests, with its gRPC API on loopback, and
  * queries it through the gobgp CLI's JSON output.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { execFile, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import { unprivilegedPort } from "./loopback.js";
 import { waitFor } from "./wait.js";
@@ -86,28 +83,20 @@ export class Gobgp extends Daemon {
   }
 
   static async start(options: GobgpOptions): Promise<Gobgp> {
-    const dir = mkdtempSync(join(tmpdir(), "svcbgp-gobgp-"));
-    const conf = join(dir, "gobgpd.toml");
-    writeFileSync(conf, toml(options));
+    const { dir, path: conf } = Daemon.scratch("gobgp", "gobgpd.toml", toml(options));
     const apiPort = unprivilegedPort();
-    const child = spawn("gobgpd", ["-f", conf, "--api-hosts", `${options.listenAddress}:${apiPort}`, "--pprof-disable", "-p", "-l", "warn"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let log = "";
-    child.stdout?.on("data", (c: Buffer) => (log += c.toString()));
-    child.stderr?.on("data", (c: Buffer) => (log += c.toString()));
-    const gobgp = new Gobgp(dir, options.listenAddress, apiPort, child);
-    try {
-      await waitFor(async () => {
-        if (child.exitCode !== null) throw new Error(`gobgpd exited: ${log.trim()}`);
+    return Daemon.launch({
+      command: "gobgpd",
+      args: ["-f", conf, "--api-hosts", `${options.listenAddress}:${apiPort}`, "--pprof-disable", "-p", "-l", "warn"],
+      capture: ["stdout", "stderr"],
+      create: (child) => new Gobgp(dir, options.listenAddress, apiPort, child),
+      ready: async (gobgp) => {
         await gobgp.cli("global");
         return true;
-      }, 15_000, "gobgpd API");
-    } catch (err) {
-      await gobgp.stop();
-      throw err;
-    }
-    return gobgp;
+      },
+      timeoutMs: 15_000,
+      what: "gobgpd API",
+    });
   }
 
   async cli(...args: string[]): Promise<string> {

@@ -21,24 +21,10 @@ const ALIASES: Record<string, string> = {
 
 /** Bundles test/bench/children/<name>.ts; returns the path of the .mjs to run. */
 export async function bundleChild(name: string): Promise<string> {
-  mkdirSync(OUT_DIR, { recursive: true });
-  const outfile = join(OUT_DIR, `${name}.mjs`);
-  await build({
-    entryPoints: [join(ROOT, "test/bench/children", `${name}.ts`)],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile,
-    packages: "external",
-    alias: ALIASES,
-    sourcemap: "linked",
-    logLevel: "warning",
-  });
-  return outfile;
+  return bundleEntry(`test/bench/children/${name}.ts`, name);
 }
 
-/** Bundles an arbitrary entry (e.g. a service's main.ts) the same way. */
+/** Bundles an arbitrary entry (e.g. a service's main.ts, relative to the repository) the same way. */
 export async function bundleEntry(entry: string, name: string): Promise<string> {
   mkdirSync(OUT_DIR, { recursive: true });
   const outfile = join(OUT_DIR, `${name}.mjs`);

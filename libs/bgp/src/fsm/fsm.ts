@@ -281,45 +281,27 @@ export class Fsm {
   }
 
   private onConnect(e: FsmEvent): void {
-    if (isStart(e.type)) return;
-    switch (e.type) {
-      case "ManualStop":
-        return this.toIdle("manual stop", { manual: true });
-      case "ConnectRetryTimer_Expires":
-        // The dial took too long: abandon it and try again.
-        this.push({ type: "DropConnection" });
-        this.conn = "none";
-        this.startConnectRetry();
-        this.dial();
-        return;
-      case "TcpConnection_Valid":
-      case "Tcp_CR_Invalid":
-        return;
-      case "Tcp_CR_Acked":
-      case "TcpConnectionConfirmed":
-        return this.connectionUp(e.type === "Tcp_CR_Acked");
-      case "TcpConnectionFails":
-        return this.toIdle("connection failed", {});
-      case "NotifMsgVerErr":
-        return this.toIdle("peer rejected our BGP version", { received: e.message, error: false });
-      case "BGPHeaderErr":
-      case "BGPOpenMsgErr":
-        return this.toIdle("malformed message", { notification: e.error });
-      default:
-        return this.toIdle(`unexpected ${e.type} in Connect`, {});
-    }
+    if (e.type !== "ConnectRetryTimer_Expires") return this.onConnectOrActive(e);
+    // The dial took too long: abandon it and try again.
+    this.push({ type: "DropConnection" });
+    this.conn = "none";
+    this.startConnectRetry();
+    this.dial();
   }
 
   private onActive(e: FsmEvent): void {
+    if (e.type !== "ConnectRetryTimer_Expires") return this.onConnectOrActive(e);
+    this.startConnectRetry();
+    this.transition(State.Connect, "connect retry");
+    this.dial();
+  }
+
+  /** Connect and Active alike: every event but ConnectRetryTimer_Expires. */
+  private onConnectOrActive(e: FsmEvent): void {
     if (isStart(e.type)) return;
     switch (e.type) {
       case "ManualStop":
         return this.toIdle("manual stop", { manual: true });
-      case "ConnectRetryTimer_Expires":
-        this.startConnectRetry();
-        this.transition(State.Connect, "connect retry");
-        this.dial();
-        return;
       case "TcpConnection_Valid":
       case "Tcp_CR_Invalid":
         return;
@@ -334,24 +316,14 @@ export class Fsm {
       case "BGPOpenMsgErr":
         return this.toIdle("malformed message", { notification: e.error });
       default:
-        return this.toIdle(`unexpected ${e.type} in Active`, {});
+        return this.toIdle(`unexpected ${e.type} in ${this.current}`, {});
     }
   }
 
   private onOpenSent(e: FsmEvent): void {
-    if (isStart(e.type)) return;
     switch (e.type) {
-      case "ManualStop":
-        return this.toIdle("manual stop", { manual: true, notification: cease(CEASE_ADMIN_SHUTDOWN, shutdownCommunication(e.shutdownMessage)) });
-      case "AutomaticStop":
-        return this.toIdle(e.reason ?? "automatic stop", { notification: cease(e.subcode ?? 0) });
       case "HoldTimer_Expires":
         return this.toIdle("hold timer expired waiting for OPEN", { notification: { code: HOLD_TIMER_EXPIRED, subcode: 0 } });
-      case "TcpConnection_Valid":
-      case "Tcp_CR_Invalid":
-      case "Tcp_CR_Acked":
-      case "TcpConnectionConfirmed":
-        return; // a second connection is another FSM (ConnectionPair)
       case "TcpConnectionFails":
         // §8.2.2: back to Active, listening, with ConnectRetry re-armed.
         this.stopAllTimers();
@@ -363,74 +335,27 @@ export class Fsm {
         return;
       case "BGPOpen":
         return this.receiveOpen(e.message);
-      case "BGPHeaderErr":
-      case "BGPOpenMsgErr":
-        return this.toIdle("malformed message", { notification: e.error });
-      case "OpenCollisionDump":
-        return this.toIdle("connection collision", { notification: cease(CEASE_COLLISION) });
-      case "NotifMsgVerErr":
-        return this.toIdle("peer rejected our BGP version", { received: e.message, error: false });
-      case "NotifMsg":
-        return this.toIdle("NOTIFICATION received", { received: e.message });
       default:
-        return this.fsmError(e.type);
+        return this.onConnected(e);
     }
   }
 
   private onOpenConfirm(e: FsmEvent): void {
-    if (isStart(e.type)) return;
     switch (e.type) {
-      case "ManualStop":
-        return this.toIdle("manual stop", { manual: true, notification: cease(CEASE_ADMIN_SHUTDOWN, shutdownCommunication(e.shutdownMessage)) });
-      case "AutomaticStop":
-        return this.toIdle(e.reason ?? "automatic stop", { notification: cease(e.subcode ?? 0) });
-      case "HoldTimer_Expires":
-        return this.toIdle("hold timer expired", { notification: { code: HOLD_TIMER_EXPIRED, subcode: 0 } });
       case "KeepaliveTimer_Expires":
         return this.sendKeepalive();
-      case "TcpConnection_Valid":
-      case "Tcp_CR_Invalid":
-      case "Tcp_CR_Acked":
-      case "TcpConnectionConfirmed":
-        return;
-      case "TcpConnectionFails":
-        return this.toIdle("connection lost", {});
-      case "NotifMsgVerErr":
-        return this.toIdle("peer rejected our BGP version", { received: e.message, error: false });
-      case "NotifMsg":
-        return this.toIdle("NOTIFICATION received", { received: e.message });
-      case "BGPHeaderErr":
-      case "BGPOpenMsgErr":
-        return this.toIdle("malformed message", { notification: e.error });
-      case "OpenCollisionDump":
-        return this.toIdle("connection collision", { notification: cease(CEASE_COLLISION) });
       case "KeepAliveMsg":
         return this.establish();
       default:
-        return this.fsmError(e.type);
+        return this.onConnected(e);
     }
   }
 
   private onEstablished(e: FsmEvent): void {
-    if (isStart(e.type)) return;
     switch (e.type) {
-      case "ManualStop":
-        return this.toIdle("manual stop", { manual: true, notification: cease(CEASE_ADMIN_SHUTDOWN, shutdownCommunication(e.shutdownMessage)) });
-      case "AutomaticStop":
-        return this.toIdle(e.reason ?? "automatic stop", { notification: cease(e.subcode ?? 0) });
-      case "HoldTimer_Expires":
-        return this.toIdle("hold timer expired", { notification: { code: HOLD_TIMER_EXPIRED, subcode: 0 } });
       case "KeepaliveTimer_Expires":
         return this.sendKeepalive();
-      case "TcpConnection_Valid":
-      case "Tcp_CR_Invalid":
-      case "Tcp_CR_Acked":
-      case "TcpConnectionConfirmed":
-        return;
-      case "TcpConnectionFails":
-        return this.toIdle("connection lost", {});
       case "NotifMsgVerErr":
-      case "NotifMsg":
         return this.toIdle("NOTIFICATION received", { received: e.message });
       case "KeepAliveMsg":
         this.restartHold();
@@ -445,7 +370,39 @@ export class Fsm {
         return;
       case "UpdateMsgErr":
         return this.toIdle("malformed UPDATE", { notification: e.error });
+      case "BGPOpenMsgErr":
+        return this.fsmError(e.type); // an OPEN error once Established is an unexpected message
+      default:
+        return this.onConnected(e);
+    }
+  }
+
+  /**
+   * OpenSent, OpenConfirm and Established alike (a connection is up): the
+   * events their own handlers leave over. Anything else is an FSM Error.
+   */
+  private onConnected(e: FsmEvent): void {
+    if (isStart(e.type)) return;
+    switch (e.type) {
+      case "ManualStop":
+        return this.toIdle("manual stop", { manual: true, notification: cease(CEASE_ADMIN_SHUTDOWN, shutdownCommunication(e.shutdownMessage)) });
+      case "AutomaticStop":
+        return this.toIdle(e.reason ?? "automatic stop", { notification: cease(e.subcode ?? 0) });
+      case "HoldTimer_Expires":
+        return this.toIdle("hold timer expired", { notification: { code: HOLD_TIMER_EXPIRED, subcode: 0 } });
+      case "TcpConnection_Valid":
+      case "Tcp_CR_Invalid":
+      case "Tcp_CR_Acked":
+      case "TcpConnectionConfirmed":
+        return; // a second connection is another FSM (ConnectionPair)
+      case "TcpConnectionFails":
+        return this.toIdle("connection lost", {});
+      case "NotifMsgVerErr":
+        return this.toIdle("peer rejected our BGP version", { received: e.message, error: false });
+      case "NotifMsg":
+        return this.toIdle("NOTIFICATION received", { received: e.message });
       case "BGPHeaderErr":
+      case "BGPOpenMsgErr":
         return this.toIdle("malformed message", { notification: e.error });
       case "OpenCollisionDump":
         return this.toIdle("connection collision", { notification: cease(CEASE_COLLISION) });
