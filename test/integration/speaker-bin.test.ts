@@ -13,6 +13,7 @@ import { waitFor } from "../support/wait.js";
 
 const main = fileURLToPath(new URL("../../services/speaker/dist/main.js", import.meta.url));
 const built = existsSync(main);
+if (!built && process.env.SVCBGP_REQUIRE_LAB === "1") throw new Error(`speaker-bin: ${main} is missing (run npm run build)`);
 if (!built) console.warn(`SKIP speaker-bin: ${main} is missing (run npm run build)`);
 
 describe.skipIf(!built)("svcbgp-speaker binary", () => {
