@@ -5,7 +5,7 @@
  * their withdrawal. `--path=keyed` (default) is the session's path since the
  * keyed Adj-RIB-Out (keys from the policy to the packer); `--path=text` the
  * prefix-string API (what the session used before). Reports CPU time (process.cpuUsage) and wall time per
- * round. `npx tsx --tsconfig test/bench/tsconfig.json test/bench/announce-cpu.ts [--count=100000] [--rounds=7]`
+ * round. `npx tsx --tsconfig test/bench/tsconfig.json test/bench/announce-cpu.ts [--count=100000] [--rounds=7] [--no-events]`
  */
 import { AdjRibOut, buildDesired, buildDesiredKeyed, keyedGroupPrefixes, packIpv4Updates, packUpdates, type KeyedGroup, type SessionFacts } from "@svcbgp/bgp";
 import { hostPrefix } from "./lib/prefixes.js";
@@ -18,6 +18,8 @@ function option(name: string, fallback: number): number {
 const count = option("count", 100_000);
 const rounds = option("rounds", 7);
 const keyed = !process.argv.includes("--path=text");
+// --no-events: no route listener, as the session runs unless someone consumes route events (the speaker without WatchEvents subscribers).
+const events = !process.argv.includes("--no-events");
 const facts: SessionFacts = { ibgp: true, localAsn: 64512, localAddress: { ipv4: "127.0.0.2" }, fourOctetAs: true };
 const ctx = { fourOctetAs: true, extendedMessage: false };
 const routes = Array.from({ length: count }, (_, i) => ({ prefix: hostPrefix(i) }));
@@ -28,7 +30,7 @@ function send(groups: ReturnType<AdjRibOut["change"]>): void {
   for (const group of groups) {
     for (const bytes of packUpdates(group, ctx)) sink += bytes.length;
     // What a listener costs: one event per prefix.
-    for (const prefix of "withdrawn" in group ? group.withdrawn : group.nlri) sink += prefix.length;
+    if (events) for (const prefix of "withdrawn" in group ? group.withdrawn : group.nlri) sink += prefix.length;
   }
 }
 
@@ -39,7 +41,7 @@ function sendKeyed(groups: KeyedGroup[]): void {
         ? packIpv4Updates(group.attributes ? { attributes: group.attributes, ipv4: group.ipv4 } : { withdrawn: group.ipv4 }, ctx)
         : packUpdates(group.attributes ? { attributes: group.attributes, nlri: keyedGroupPrefixes(group) } : { withdrawn: keyedGroupPrefixes(group), afi: group.afi }, ctx);
     for (const bytes of messages) sink += bytes.length;
-    for (const prefix of keyedGroupPrefixes(group)) sink += prefix.length;
+    if (events) for (const prefix of keyedGroupPrefixes(group)) sink += prefix.length;
   }
 }
 
@@ -66,7 +68,7 @@ function round(): { announce: [number, number]; withdraw: [number, number] } {
 const results = Array.from({ length: rounds }, round);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (k: "announce" | "withdraw", i: 0 | 1) => `${median(results.map((r) => r[k][i])).toFixed(0)} ms (${results.map((r) => r[k][i].toFixed(0)).join(", ")})`;
-console.log(`${count} /32s, ${keyed ? "keyed" : "text"} path, ${rounds} rounds in one process (medians, then every round)`);
+console.log(`${count} /32s, ${keyed ? "keyed" : "text"} path, ${events ? "with" : "without"} route events, ${rounds} rounds in one process (medians, then every round)`);
 console.log(`announce CPU ${fmt("announce", 0)}; wall ${fmt("announce", 1)}`);
 console.log(`withdraw CPU ${fmt("withdraw", 0)}; wall ${fmt("withdraw", 1)}`);
 if (sink === 0) console.log("(nothing sent)");

@@ -48,11 +48,15 @@ export class SpeakerController implements IntentSink, SpeakerView {
 
   constructor(private readonly options: ControllerOptions) {
     this.logger = options.logger;
-    this.events = new EventBus(options.subscriberBuffer);
+    // Sessions build route events (an object and the prefix text per route) only while someone consumes them:
+    // a WatchEvents subscriber, or options.onSessionEvent.
+    const alwaysRouteEvents = options.onSessionEvent !== undefined;
+    this.events = new EventBus(options.subscriberBuffer, (count) => this.reconciler.setRouteEvents(alwaysRouteEvents || count > 0));
     this.reconciler = new PeerReconciler({
       factory: options.sessionFactory,
       logger: options.logger,
       onSessionEvent: (peer, event) => this.onSessionEvent(peer, event),
+      routeEvents: alwaysRouteEvents,
       onSessionOpened: (session) => options.listeners?.register(session),
       onSessionClosed: (session) => options.listeners?.unregister(session),
       restarted: options.restarted,

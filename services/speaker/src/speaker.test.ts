@@ -127,6 +127,25 @@ describe("SpeakerService", () => {
     await expect(listRoutes({ table: RibTable.ADJ_IN, peer: "192.0.2.77" })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
+  it("WatchEvents: sessions have a route listener only while there is a subscriber", async () => {
+    const session = fakes.live("192.0.2.1")!;
+    await eventually(() => expect(speaker.controller.events.subscriberCount).toBe(0));
+    expect(session.routeListenerCount).toBe(0);
+    const controller = new AbortController();
+    const events: WatchEventsResponse[] = [];
+    const done = (async () => {
+      for await (const e of client.watchEvents({}, { signal: controller.signal })) events.push(e);
+    })().catch((err: unknown) => err);
+    await eventually(() => expect(session.routeListenerCount).toBe(1));
+    session.receive({ prefix: "198.51.100.0/24", nextHop: "192.0.2.1", asPath: [], origin: "igp", localPref: 100, communities: [], largeCommunities: [], stale: false });
+    await eventually(() => expect(events.length).toBe(1));
+    expect((toJson(WatchEventsResponseSchema, events[0]) as { route?: { route?: { table?: string; prefix?: string } } }).route?.route).toMatchObject({ table: "RIB_TABLE_ADJ_IN", prefix: "198.51.100.0/24" });
+    controller.abort();
+    await done;
+    await eventually(() => expect(session.routeListenerCount).toBe(0));
+    session.receive({ prefix: "198.51.100.0/24", nextHop: "192.0.2.1", asPath: [], origin: "igp", localPref: 100, communities: [], largeCommunities: [], stale: false }, true);
+  });
+
   it("WatchEvents: streams peer state and route changes", async () => {
     const controller = new AbortController();
     const events: WatchEventsResponse[] = [];

@@ -36,7 +36,7 @@ session.on((event) => {
     downReasons.push(`${event.reason ?? ""} (${session.status().lastError ?? ""}) at ${Math.round(wallNow())}`);
     report("down", { at: wallNow(), reason: event.reason ?? "", lastError: session.status().lastError ?? "" });
   }
-});
+}, { routes: false });
 
 const server = createServer((socket) => {
   const remote = socket.remoteAddress?.replace(/^::ffff:/, "");

@@ -26,7 +26,7 @@ const session = createBgpSession({
 session.on((event) => {
   if (event.type === "state" && event.to === "Established") report("established", { at: wallNow() });
   if (event.type === "state" && event.from === "Established") report("down", { at: wallNow(), reason: event.reason ?? "" });
-});
+}, { routes: false });
 
 onCommands(
   (command) => {

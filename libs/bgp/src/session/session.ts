@@ -22,7 +22,7 @@ import { buildDesiredKeyed, type SessionFacts } from "../rib/policy.js";
 import { keyToPrefix, prefixToKey } from "../rib/prefix.js";
 import { Connection, emptyCounts } from "./connection.js";
 import { ribEntry } from "./rib-entry.js";
-import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionOptions, SessionStateName, SessionStatus, StopMode } from "./types.js";
+import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionListenOptions, SessionOptions, SessionStateName, SessionStatus, StopMode } from "./types.js";
 
 const DEFAULT_PORT = 179;
 const DEFAULT_CONNECT_RETRY_TIME = 5;
@@ -64,7 +64,9 @@ export class Session implements BgpSession {
   private readonly pair: ConnectionPair;
   private readonly connections = new Map<number, Connection>();
   private readonly dials = new Map<number, Socket>();
+  /** Every listener gets state events; route events go only to those that asked for them. */
   private readonly listeners = new Set<(event: SessionEvent) => void>();
+  private readonly routeListeners = new Set<(event: SessionEvent) => void>();
   private readonly wanted = new Map<string, OutRoute>();
   private readonly adjOut = new AdjRibOut();
   private readonly adjIn = new AdjRibIn();
@@ -210,9 +212,14 @@ export class Session implements BgpSession {
     for (const family of this.negotiated.families) connection.send({ type: MessageType.RouteRefresh, afi: family.afi, safi: family.safi });
   }
 
-  on(listener: (event: SessionEvent) => void): () => void {
+  on(listener: (event: SessionEvent) => void, options: SessionListenOptions = {}): () => void {
+    const routes = options.routes ?? true;
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (routes) this.routeListeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      this.routeListeners.delete(listener);
+    };
   }
 
   // --- FSM actions -------------------------------------------------------
@@ -406,17 +413,17 @@ export class Session implements BgpSession {
       return;
     }
     this.adjIn.applyUpdate(update, treatAsWithdraw);
-    if (this.listeners.size) {
+    if (this.routeListeners.size) {
       // Every prefix of one UPDATE shares its attributes: build the entry once, copy it per prefix.
       const withdrawn = [...update.withdrawn, ...(update.attributes.mpUnreach?.withdrawn ?? [])];
       const announced = treatAsWithdraw ? [] : [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])];
       const gone = ribEntry("", {});
-      for (const prefix of withdrawn) this.emit({ type: "route", table: "adj-in", withdrawn: true, entry: { ...gone, prefix } });
+      for (const prefix of withdrawn) this.emitRoute({ type: "route", table: "adj-in", withdrawn: true, entry: { ...gone, prefix } });
       if (announced.length) {
         const entry = ribEntry("", update.attributes);
-        for (const prefix of announced) this.emit({ type: "route", table: "adj-in", withdrawn: false, entry: { ...entry, prefix } });
+        for (const prefix of announced) this.emitRoute({ type: "route", table: "adj-in", withdrawn: false, entry: { ...entry, prefix } });
       }
-      if (treatAsWithdraw) for (const prefix of [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])]) this.emit({ type: "route", table: "adj-in", withdrawn: true, entry: { ...gone, prefix } });
+      if (treatAsWithdraw) for (const prefix of [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])]) this.emitRoute({ type: "route", table: "adj-in", withdrawn: true, entry: { ...gone, prefix } });
     }
   }
 
@@ -440,11 +447,11 @@ export class Session implements BgpSession {
           ? packIpv4Updates(group.attributes ? { attributes: group.attributes, ipv4: group.ipv4 } : { withdrawn: group.ipv4 }, ctx)
           : packUpdates(group.attributes ? { attributes: group.attributes, nlri: keyedGroupPrefixes(group) } : { withdrawn: keyedGroupPrefixes(group), afi: group.afi }, ctx);
       for (const bytes of messages) connection.write(bytes, MessageType.Update);
-      if (this.listeners.size) {
+      if (this.routeListeners.size) {
         // One entry per group, copied per prefix: the attributes are the group's.
         const entry = ribEntry("", group.attributes ?? {});
         const withdrawn = group.attributes === undefined;
-        for (const prefix of keyedGroupPrefixes(group)) this.emit({ type: "route", table: "adj-out", withdrawn, entry: { ...entry, prefix } });
+        for (const prefix of keyedGroupPrefixes(group)) this.emitRoute({ type: "route", table: "adj-out", withdrawn, entry: { ...entry, prefix } });
       }
     }
   }
@@ -493,6 +500,10 @@ export class Session implements BgpSession {
 
   private emit(event: SessionEvent): void {
     for (const listener of this.listeners) listener(event);
+  }
+
+  private emitRoute(event: SessionEvent): void {
+    for (const listener of this.routeListeners) listener(event);
   }
 }
 

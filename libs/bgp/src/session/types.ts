@@ -96,6 +96,16 @@ export type SessionEvent =
   | { type: "state"; from: SessionStateName; to: SessionStateName; reason?: string }
   | { type: "route"; table: "adj-in" | "adj-out"; entry: RibEntry; withdrawn: boolean };
 
+/** What a listener subscribes to; state events always. */
+export interface SessionListenOptions {
+  /**
+   * Route events (Adj-RIB-In/Out changes), default true. Building them costs an
+   * object and the prefix text per route, so a session with no route listener
+   * builds none: subscribe with `routes: false` unless they are consumed.
+   */
+  routes?: boolean;
+}
+
 /** How a session ends. */
 export type StopMode =
   /** Close the socket without a NOTIFICATION, so a graceful-restart peer keeps our routes. */
@@ -119,5 +129,6 @@ export interface BgpSession {
   adjRibOut(): Iterable<RibEntry>;
   /** Sends ROUTE-REFRESH to the peer (if negotiated). */
   requestRefresh(): void;
-  on(listener: (event: SessionEvent) => void): () => void;
+  /** Subscribes to state events, and route events unless `options.routes` is false; returns the unsubscribe. */
+  on(listener: (event: SessionEvent) => void, options?: SessionListenOptions): () => void;
 }

@@ -49,4 +49,16 @@ describe("EventBus", () => {
     controller.abort();
     expect(await next).toEqual({ value: undefined, done: true });
   });
+
+  it("reports the subscriber count as subscribers arrive and leave", async () => {
+    const counts: number[] = [];
+    const bus = new EventBus<number>(10, (n) => counts.push(n));
+    const a = bus.subscribe();
+    const controller = new AbortController();
+    bus.subscribe(controller.signal);
+    a.close();
+    a.close();
+    controller.abort();
+    expect(counts).toEqual([1, 2, 1, 0]);
+  });
 });

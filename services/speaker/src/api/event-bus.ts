@@ -15,7 +15,11 @@ export interface Subscription<T> extends AsyncIterable<T> {
 export class EventBus<T> {
   private readonly subscribers = new Set<Subscriber<T>>();
 
-  constructor(private readonly bufferLimit = DEFAULT_SUBSCRIBER_BUFFER) {}
+  /** onSubscriberCount: called with the new count whenever a subscriber arrives or leaves. */
+  constructor(
+    private readonly bufferLimit = DEFAULT_SUBSCRIBER_BUFFER,
+    private readonly onSubscriberCount?: (count: number) => void,
+  ) {}
 
   get subscriberCount(): number {
     return this.subscribers.size;
@@ -27,8 +31,11 @@ export class EventBus<T> {
 
   /** A live subscription; events published before it are not replayed. */
   subscribe(signal?: AbortSignal): Subscription<T> {
-    const subscriber = new Subscriber<T>(this.bufferLimit, () => this.subscribers.delete(subscriber));
+    const subscriber = new Subscriber<T>(this.bufferLimit, () => {
+      if (this.subscribers.delete(subscriber)) this.onSubscriberCount?.(this.subscribers.size);
+    });
     this.subscribers.add(subscriber);
+    this.onSubscriberCount?.(this.subscribers.size);
     if (signal) {
       if (signal.aborted) subscriber.close();
       else signal.addEventListener("abort", () => subscriber.close(), { once: true });

@@ -184,4 +184,34 @@ describe("PeerReconciler", () => {
     await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", gracefulRestart: { enabled: true } })], upsertedRoutes: [], withdrawnPrefixes: [] });
     expect(fakes.sessions[0].options.restarting).toBeUndefined();
   });
+
+  it("subscribes sessions to route events only while they are wanted; state events always", async () => {
+    const fakes = fakeSessionFactory();
+    const events: string[] = [];
+    const reconciler = new PeerReconciler({ factory: fakes.factory, logger: quietLogger(), onSessionEvent: (_m, e) => events.push(e.type) });
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1" })], upsertedRoutes: [], withdrawnPrefixes: [] });
+    const session = fakes.live("192.0.2.1")!;
+    const entry = { prefix: "10.0.0.0/8", nextHop: "192.0.2.1", asPath: [], origin: "igp" as const, localPref: 100, communities: [], largeCommunities: [], stale: false };
+    expect(session.routeListenerCount).toBe(0);
+    session.receive(entry);
+    session.setState("Established");
+    expect(events).toEqual(["state"]);
+
+    reconciler.setRouteEvents(true);
+    reconciler.setRouteEvents(true);
+    expect(session.routeListenerCount).toBe(1);
+    session.receive(entry, true);
+    session.setState("Idle");
+    expect(events).toEqual(["state", "route", "state"]);
+
+    // Sessions started while route events are wanted subscribe at once.
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1" }), peer({ address: "192.0.2.2" })], upsertedRoutes: [], withdrawnPrefixes: [] });
+    expect(fakes.live("192.0.2.2")!.routeListenerCount).toBe(1);
+
+    reconciler.setRouteEvents(false);
+    expect(fakes.sessions.map((s) => s.routeListenerCount)).toEqual([0, 0]);
+    await reconciler.reconcile({ node, peers: [], upsertedRoutes: [], withdrawnPrefixes: [] });
+    reconciler.setRouteEvents(true);
+    expect(fakes.sessions.map((s) => s.routeListenerCount)).toEqual([0, 0]);
+  });
 });

@@ -33,6 +33,8 @@ export interface ManagedPeer {
   since: number;
   logger: Logger;
   unsubscribe?: () => void;
+  /** The route-event subscription, held only while route events are wanted (see PeerReconciler.setRouteEvents). */
+  unsubscribeRoutes?: () => void;
 }
 
 export interface ReconcileInput {
@@ -47,6 +49,11 @@ export interface ReconcilerOptions {
   factory: SessionFactory;
   logger: Logger;
   onSessionEvent?: (peer: ManagedPeer, event: SessionEvent) => void;
+  /**
+   * Whether onSessionEvent also gets route events (Adj-RIB-In/Out changes), at first; default false.
+   * A session builds an event per route only while someone listens to them; see setRouteEvents.
+   */
+  routeEvents?: boolean;
   /** A session was created (called before it starts): the speaker's BGP listeners register it. */
   onSessionOpened?: (session: PeerSession) => void;
   /** A session is being stopped (called before stop()). */
@@ -95,9 +102,22 @@ export class PeerReconciler {
   private readonly advertised = new Map<string, OutRoute>();
   private suppressed = false;
   private restarting: boolean;
+  private routeEvents: boolean;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.restarting = options.restarted ?? false;
+    this.routeEvents = options.routeEvents ?? false;
+  }
+
+  /** Subscribes every session (and later ones) to route events, or unsubscribes them: they cost an object per route. */
+  setRouteEvents(enabled: boolean): void {
+    if (this.routeEvents === enabled) return;
+    this.routeEvents = enabled;
+    for (const m of this.managed.values()) {
+      if (!m.session) continue;
+      if (enabled) this.subscribeRoutes(m, m.session);
+      else this.unsubscribeRoutes(m);
+    }
   }
 
   /** Peers sorted by address family, address, then port. */
@@ -233,7 +253,8 @@ export class PeerReconciler {
     const session = this.options.factory(this.restarting ? { ...options, restarting: true } : options, m.logger);
     m.session = session;
     this.options.onSessionOpened?.(session);
-    m.unsubscribe = session.on((event: SessionEvent) => this.options.onSessionEvent?.(m, event));
+    m.unsubscribe = session.on((event: SessionEvent) => this.options.onSessionEvent?.(m, event), { routes: false });
+    if (this.routeEvents) this.subscribeRoutes(m, session);
     const initial = [...this.advertised.values()].filter((r) => prefixFamily(r.prefix) === m.family);
     if (initial.length) session.updateRoutes(initial, []);
     m.logger.info({ asn: options.peerAsn, localAsn: options.localAsn, localAddress: options.localAddress, passive: options.passive ?? false }, "starting BGP session");
@@ -252,6 +273,20 @@ export class PeerReconciler {
     } finally {
       m.unsubscribe?.();
       m.unsubscribe = undefined;
+      this.unsubscribeRoutes(m);
     }
+  }
+
+  private subscribeRoutes(m: ManagedPeer, session: PeerSession): void {
+    if (m.unsubscribeRoutes) return;
+    // Route events only: state events come through m.unsubscribe's listener.
+    m.unsubscribeRoutes = session.on((event: SessionEvent) => {
+      if (event.type === "route") this.options.onSessionEvent?.(m, event);
+    });
+  }
+
+  private unsubscribeRoutes(m: ManagedPeer): void {
+    m.unsubscribeRoutes?.();
+    m.unsubscribeRoutes = undefined;
   }
 }

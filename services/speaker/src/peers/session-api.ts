@@ -8,6 +8,7 @@ export type {
   OutRoute,
   RibEntry,
   SessionEvent,
+  SessionListenOptions,
   SessionOptions,
   SessionStateName,
   SessionStatus,

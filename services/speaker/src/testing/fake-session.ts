@@ -4,7 +4,7 @@
  * received routes.
  */
 import type { Socket } from "node:net";
-import type { OutRoute, PeerSession, RibEntry, SessionEvent, SessionOptions, SessionStateName, SessionStatus, StopMode } from "../peers/session-api.js";
+import type { OutRoute, PeerSession, RibEntry, SessionEvent, SessionListenOptions, SessionOptions, SessionStateName, SessionStatus, StopMode } from "../peers/session-api.js";
 
 export type FakeCall =
   | { op: "start" }
@@ -20,7 +20,8 @@ export class FakeSession implements PeerSession {
   readonly calls: FakeCall[] = [];
   readonly wanted = new Map<string, OutRoute>();
   readonly received = new Map<string, RibEntry>();
-  private readonly listeners = new Set<(event: SessionEvent) => void>();
+  /** Each listener, and whether it takes route events. */
+  private readonly listeners = new Map<(event: SessionEvent) => void, boolean>();
   private current: SessionStateName = "Idle";
   private since = Date.now();
   started = false;
@@ -109,9 +110,14 @@ export class FakeSession implements PeerSession {
     return true;
   }
 
-  on(listener: (event: SessionEvent) => void): () => void {
-    this.listeners.add(listener);
+  on(listener: (event: SessionEvent) => void, options: SessionListenOptions = {}): () => void {
+    this.listeners.set(listener, options.routes ?? true);
     return () => this.listeners.delete(listener);
+  }
+
+  /** How many listeners take route events (the speaker subscribes only while WatchEvents has subscribers). */
+  get routeListenerCount(): number {
+    return [...this.listeners.values()].filter(Boolean).length;
   }
 
   /** Test control: an FSM transition. */
@@ -131,7 +137,7 @@ export class FakeSession implements PeerSession {
   }
 
   private emit(event: SessionEvent): void {
-    for (const l of this.listeners) l(event);
+    for (const [l, routes] of this.listeners) if (routes || event.type !== "route") l(event);
   }
 }
 
