@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import * as grpc from "@grpc/grpc-js";
+import type { DescService } from "@bufbuild/protobuf";
 import {
   AddressFamily,
   ExplainServiceResponseSchema,
@@ -73,28 +74,20 @@ export function buildCli(io: CliIo): Command {
 
   const globals = () => program.opts<GlobalOptions>();
   const tls = (): TlsFiles => ({ ca: globals().tlsCa, cert: globals().tlsCert, key: globals().tlsKey });
-  const withWatcher = async <T>(fn: (client: ServiceClient<typeof IntentService>) => Promise<T>): Promise<T> => {
-    const target = globals().watcher;
-    const client = createClient(IntentService, target, { credentials: channelCredentials(tls()) });
+  /** Runs `fn` with a client for `service` at the chosen address, naming that address in any error. */
+  const withClient = async <S extends DescService, T>(service: S, what: "watcher" | "speaker", fn: (client: ServiceClient<S>) => Promise<T>): Promise<T> => {
+    const target = globals()[what];
+    const client = createClient(service, target, { credentials: channelCredentials(tls()) });
     try {
       return await fn(client);
     } catch (err) {
-      throw err instanceof CliError ? err : describeGrpcError(err, "watcher", target);
+      throw err instanceof CliError ? err : describeGrpcError(err, what, target);
     } finally {
       client.close();
     }
   };
-  const withSpeaker = async <T>(fn: (client: ServiceClient<typeof SpeakerService>) => Promise<T>): Promise<T> => {
-    const target = globals().speaker;
-    const client = createClient(SpeakerService, target, { credentials: channelCredentials(tls()) });
-    try {
-      return await fn(client);
-    } catch (err) {
-      throw err instanceof CliError ? err : describeGrpcError(err, "speaker", target);
-    } finally {
-      client.close();
-    }
-  };
+  const withWatcher = <T>(fn: (client: ServiceClient<typeof IntentService>) => Promise<T>) => withClient(IntentService, "watcher", fn);
+  const withSpeaker = <T>(fn: (client: ServiceClient<typeof SpeakerService>) => Promise<T>) => withClient(SpeakerService, "speaker", fn);
   const print = (table: () => string, data: () => Parameters<typeof formatData>[0], empty: string) => {
     const format = globals().output;
     if (format === "table") io.stdout(table() || `${empty}\n`);
