@@ -2,12 +2,12 @@
  * In-process micro-benchmark of the announce path without a socket: N /32s
  * through what BgpSession.updateRoutes does (policy → Adj-RIB-Out → UPDATE
  * packing, plus the adj-out route events a listening speaker gets), then
- * their withdrawal. `--path=keyed` (default) is the session's path since the
- * keyed Adj-RIB-Out (keys from the policy to the packer); `--path=text` the
+ * their withdrawal. `--path=keyed` (default) is the session's path (its
+ * wanted set, then slices through the keyed Adj-RIB-Out to the packer); `--path=text` the
  * prefix-string API (what the session used before). Reports CPU time (process.cpuUsage) and wall time per
  * round. `npx tsx --tsconfig test/bench/tsconfig.json test/bench/announce-cpu.ts [--count=100000] [--rounds=7] [--no-events]`
  */
-import { AdjRibOut, buildDesired, buildDesiredKeyed, keyedGroupPrefixes, packIpv4Updates, packUpdates, type KeyedGroup, type SessionFacts } from "@svcbgp/bgp";
+import { AdjRibOut, buildDesired, buildKeyedBatch, keyedGroupPrefixes, packIpv4Updates, packUpdates, WantedRoutes, type KeyedGroup, type SessionFacts } from "@svcbgp/bgp";
 import { hostPrefix } from "./lib/prefixes.js";
 
 function option(name: string, fallback: number): number {
@@ -16,6 +16,8 @@ function option(name: string, fallback: number): number {
 }
 
 const count = option("count", 100_000);
+/** The session's slice size (ANNOUNCE_SLICE_ROUTES in libs/bgp/src/session/session.ts). */
+const SLICE = 8192;
 const rounds = option("rounds", 7);
 const keyed = !process.argv.includes("--path=text");
 // --no-events: no route listener, as the session runs unless someone consumes route events (the speaker without WatchEvents subscribers).
@@ -54,13 +56,18 @@ function round(): { announce: [number, number]; withdraw: [number, number] } {
     const c = process.cpuUsage(c0);
     return [(c.user + c.system) / 1000, performance.now() - t0];
   };
+  // The keyed path as the session runs it: the wanted set, then slices of SLICE routes.
+  const wanted = new WantedRoutes();
+  const none = buildKeyedBatch([], facts);
   const announce = measure(() => {
-    if (keyed) sendKeyed(rib.changeKeyed(buildDesiredKeyed(routes, facts), []));
-    else send(rib.change(buildDesired(routes, facts).routes, []));
+    if (!keyed) return send(rib.change(buildDesired(routes, facts).routes, []));
+    wanted.upsert(routes);
+    for (let from = 0; from < routes.length; from += SLICE) sendKeyed(rib.changeKeys(buildKeyedBatch(routes.slice(from, from + SLICE), facts), []));
   });
   const withdraw = measure(() => {
-    if (keyed) sendKeyed(rib.changeKeyed(buildDesiredKeyed([], facts), prefixes));
-    else send(rib.change(buildDesired([], facts).routes, prefixes));
+    if (!keyed) return send(rib.change(buildDesired([], facts).routes, prefixes));
+    const keys = wanted.withdraw(prefixes);
+    for (let from = 0; from < keys.length; from += SLICE) sendKeyed(rib.changeKeys(none, keys.slice(from, from + SLICE)));
   });
   return { announce, withdraw };
 }

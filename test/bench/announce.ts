@@ -35,7 +35,14 @@ function receiverConfig(receiver: ReturnType<typeof endpoint>, sender: ReturnTyp
   return birdConfig({ self: receiver, peer: sender, asn: ASN, peerAsn: ASN, passive: true });
 }
 
-async function svcbgpRound(count: number, script: string, nodeFlags: (label: string) => string[]): Promise<Round & { updates: number }> {
+/** svcbgp's round, plus how long updateRoutes held the sender's event loop (building and writing every UPDATE). */
+interface SvcbgpRound extends Round {
+  updates: number;
+  announceBusyMs: number;
+  withdrawBusyMs: number;
+}
+
+async function svcbgpRound(count: number, script: string, nodeFlags: (label: string) => string[]): Promise<SvcbgpRound> {
   const receiver = endpoint();
   const self = endpoint();
   const bird = await Bird.start(receiverConfig(receiver, self));
@@ -58,13 +65,22 @@ async function svcbgpRound(count: number, script: string, nodeFlags: (label: str
     await bird.waitEstablished("peer1");
     const cpu0 = cpuSeconds(child.pid);
     child.send({ type: "announce" });
-    const announcing = (await child.next("announcing")).at as number;
+    const announced = await child.next("announcing");
+    const announcing = announced.at as number;
     const transferred = await pollUntil(() => birdImported(bird), (n) => n === count, { what: `${count} routes at BIRD` });
     child.send({ type: "withdraw" });
     const withdrawing = await child.next("withdrawing");
     const empty = await pollUntil(() => birdImported(bird), (n) => n === 0, { what: "withdrawal at BIRD" });
     const senderCpuMs = (cpuSeconds(child.pid) - cpu0) * 1000;
-    return { fromStartMs: full.at - started, transferMs: transferred.at - announcing, withdrawMs: empty.at - (withdrawing.at as number), senderCpuMs, updates: withdrawing.sent as number };
+    return {
+      fromStartMs: full.at - started,
+      transferMs: transferred.at - announcing,
+      withdrawMs: empty.at - (withdrawing.at as number),
+      senderCpuMs,
+      updates: withdrawing.sent as number,
+      announceBusyMs: announced.busyMs as number,
+      withdrawBusyMs: withdrawing.busyMs as number,
+    };
   } finally {
     await child.stop();
     await bird.stop();
@@ -117,7 +133,7 @@ export const announce: Bench = async (ctx) => {
     ours.push(await svcbgpRound(count, script, (label) => ctx.nodeFlags(`${label}-${r}`)));
     theirs.push(await birdRound(count));
     const f = (x: Round) => `transfer ${x.transferMs.toFixed(0)} ms, withdraw ${x.withdrawMs.toFixed(0)} ms (sender CPU ${x.senderCpuMs.toFixed(0)} ms), from start ${x.fromStartMs.toFixed(0)} ms`;
-    ctx.log(`round ${r + 1}/${rounds}: svcbgp ${f(ours[r])}; BIRD ${f(theirs[r])}`);
+    ctx.log(`round ${r + 1}/${rounds}: svcbgp ${f(ours[r])} (updateRoutes busy ${ours[r].announceBusyMs.toFixed(0)} / ${ours[r].withdrawBusyMs.toFixed(0)} ms); BIRD ${f(theirs[r])}`);
   }
   const med = (xs: Round[], k: keyof Round) => round(percentile(xs.map((x) => x[k]), 50), 0);
   return {

@@ -42,11 +42,12 @@ onCommands(
     } else if (command.type === "announce") {
       const at = wallNow();
       session.updateRoutes(routes, []);
-      report("announcing", { at });
+      report("announcing", { at, busyMs: wallNow() - at });
     } else if (command.type === "withdraw") {
+      const prefixes = routes.map((r) => r.prefix);
       const at = wallNow();
-      session.updateRoutes([], routes.map((r) => r.prefix));
-      report("withdrawing", { at, sent: session.status().sent.updates });
+      session.updateRoutes([], prefixes);
+      report("withdrawing", { at, busyMs: wallNow() - at, sent: session.status().sent.updates });
     }
   },
   () => session.stop("admin-shutdown"),

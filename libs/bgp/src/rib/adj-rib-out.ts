@@ -19,7 +19,7 @@
 import type { PathAttributes } from "../codec/types.js";
 import { AttributeTable, attributeKey } from "./attributes.js";
 import { Ipv4Table } from "./ipv4-table.js";
-import { KeyedDesired } from "./policy.js";
+import { KeyedDesired, type KeyedRoutes } from "./policy.js";
 import { compareKeys, ipv4Key, keyToPrefix, prefixToKey, type PrefixKey } from "./prefix.js";
 
 export interface RibOutRoute {
@@ -181,8 +181,15 @@ export class AdjRibOut {
 
   /** change() from buildDesiredKeyed's table, as keyed groups; withdrawals are text (throws RangeError on one that is not a prefix). */
   changeKeyed(upserts: KeyedDesired, withdrawals: Iterable<string>): KeyedGroup[] {
+    const keys: PrefixKey[] = [];
+    for (const prefix of withdrawals) keys.push(mustKey(prefix));
+    return this.changeKeys(upserts, keys);
+  }
+
+  /** changeKeyed with the withdrawals already parsed (the session parses them once, for its wanted set too). */
+  changeKeys(upserts: KeyedRoutes, withdrawals: readonly PrefixKey[]): KeyedGroup[] {
     const changes = new ChangeSet();
-    for (const prefix of withdrawals) this.remove(mustKey(prefix), changes);
+    for (const key of withdrawals) this.remove(key, changes);
     this.putAll(upserts, changes);
     return this.groups(changes);
   }
@@ -244,8 +251,9 @@ export class AdjRibOut {
     return this.routes4.get((key - length) / 64, length);
   }
 
-  private putAll(desired: KeyedDesired, changes: ChangeSet): void {
+  private putAll(desired: KeyedRoutes, changes: ChangeSet): void {
     const { ipv4, ipv4Attributes, ipv6, ipv6Attributes } = desired;
+    this.routes4.reserve(this.routes4.size + ipv4.length);
     for (let i = 0; i < ipv4.length; i++) this.put(ipv4[i], ipv4Attributes[i], changes);
     for (let i = 0; i < ipv6.length; i++) this.put(ipv6[i], ipv6Attributes[i], changes);
   }

@@ -12,18 +12,21 @@ export {
 } from "./adj-rib-out.js";
 export { AttributeTable, attributeKey, routeAttributes } from "./attributes.js";
 export { Ipv4Table } from "./ipv4-table.js";
+export { WantedRoutes } from "./wanted-routes.js";
 export {
   DEFAULT_LOCAL_PREF,
   WELL_KNOWN_COMMUNITIES,
   buildAttributes,
   buildDesired,
   buildDesiredKeyed,
+  buildKeyedBatch,
   formatCommunity,
   KeyedDesired,
   parseCommunity,
   parseLargeCommunity,
   type DesiredTable,
   type IntentRoute,
+  type KeyedRoutes,
   type PolicyResult,
   type SessionFacts,
 } from "./policy.js";

@@ -42,6 +42,14 @@ export class Ipv4Table {
     return h & this.mask;
   }
 
+  /** Grows once to hold `count` entries, instead of doubling repeatedly while a large batch goes in. */
+  reserve(count: number): void {
+    if (count <= this.capacity * MAX_LOAD) return;
+    let capacity = this.capacity;
+    while (count > capacity * MAX_LOAD) capacity *= 2;
+    this.resize(capacity);
+  }
+
   /** Slot of the prefix, or -1. */
   private find(address: number, length: number): number {
     for (let i = this.home(address, length); ; i = (i + 1) & this.mask) {

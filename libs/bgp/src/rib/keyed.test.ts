@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { packIpv4Updates, packUpdates, type CodecContext } from "../codec/index.js";
 import { AdjRibOut, keyedGroupPrefixes, type KeyedGroup, type UpdateGroup } from "./adj-rib-out.js";
-import { buildDesired, buildDesiredKeyed, type IntentRoute, type SessionFacts } from "./policy.js";
+import { buildDesired, buildDesiredKeyed, buildKeyedBatch, type IntentRoute, type SessionFacts } from "./policy.js";
+import { normalizePrefix } from "./prefix.js";
 
 const FACTS: SessionFacts = { ibgp: false, localAsn: 64512, localAddress: { ipv4: "192.0.2.1", ipv6: "2001:db8::1" }, fourOctetAs: true };
 const CTX: CodecContext = { fourOctetAs: true, extendedMessage: false };
@@ -51,6 +52,21 @@ describe("keyed Adj-RIB-Out path", () => {
       }
       expect(asText(keyed.fullTableKeyed(1))).toEqual(text.fullTable(1));
       expect(asText(keyed.fullTableKeyed())).toEqual(text.fullTable());
+    }
+  });
+
+  it("a batch (no duplicate check) sliced into change sets ends in the table a last-wins map gives", () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const all = routes(seed, 3000);
+      const repeated = [...all, ...all.slice(0, 500).map((r) => ({ ...r, med: 99 }))];
+      const batched = new AdjRibOut();
+      for (let from = 0; from < repeated.length; from += 700) batched.changeKeys(buildKeyedBatch(repeated.slice(from, from + 700), FACTS), []);
+      const lastWins = new Map(repeated.map((r) => [normalizePrefix(r.prefix) ?? r.prefix, r]));
+      const expected = new AdjRibOut();
+      const built = buildDesired([...lastWins.values()], FACTS);
+      expected.setDesired(built.routes);
+      expect([...batched.entries()]).toEqual([...expected.entries()]);
+      expect(buildKeyedBatch(repeated, FACTS).errors).toEqual(buildDesired(repeated, FACTS).errors.filter((e) => !e.error.startsWith("duplicate")));
     }
   });
 

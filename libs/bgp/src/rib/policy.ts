@@ -163,8 +163,16 @@ function routeSignature(route: IntentRoute, afi: number): string {
   return `${head}${JSON.stringify([route.communities ?? [], route.largeCommunities ?? []])}|${route.nextHop}`;
 }
 
-/** Routes of one intent, keyed: IPv4 keys and IPv6 keys with their attributes, in input order per family. */
-export class KeyedDesired {
+/** Routes keyed, with their attributes, in input order per family: what the Adj-RIB-Out's keyed methods take. */
+export interface KeyedRoutes {
+  readonly ipv4: readonly number[];
+  readonly ipv4Attributes: readonly PathAttributes[];
+  readonly ipv6: readonly string[];
+  readonly ipv6Attributes: readonly PathAttributes[];
+}
+
+/** Routes of one intent, keyed, without duplicates (the first of a repeated prefix is kept). */
+export class KeyedDesired implements KeyedRoutes {
   readonly ipv4: number[] = [];
   readonly ipv4Attributes: PathAttributes[] = [];
   readonly ipv6: string[] = [];
@@ -173,6 +181,11 @@ export class KeyedDesired {
   /** Accepted IPv4 prefixes (value unused) and IPv6 keys, for duplicate detection and `has`. */
   private readonly seen4 = new Ipv4Table();
   private readonly seen6 = new Set<string>();
+
+  /** `expected`: how many routes are coming, so the duplicate table is sized once. */
+  constructor(expected = 0) {
+    this.seen4.reserve(expected);
+  }
 
   get size(): number {
     return this.ipv4.length + this.ipv6.length;
@@ -257,9 +270,29 @@ export function buildDesired(routes: Iterable<IntentRoute>, facts: SessionFacts)
   return out;
 }
 
-/** buildDesired without prefix strings: keys for AdjRibOut's keyed methods (what the session uses). */
+/**
+ * A batch of routes for AdjRibOut.changeKeys, without the duplicate check:
+ * the Adj-RIB-Out keeps the last route of a repeated prefix, as the
+ * session's wanted set does. What the session sends, slice by slice.
+ */
+export function buildKeyedBatch(routes: Iterable<IntentRoute>, facts: SessionFacts): KeyedRoutes & { errors: Array<{ prefix: string; error: string }> } {
+  const out = { ipv4: [] as number[], ipv4Attributes: [] as PathAttributes[], ipv6: [] as string[], ipv6Attributes: [] as PathAttributes[], errors: [] as Array<{ prefix: string; error: string }> };
+  buildEach(routes, facts, out.errors, (key, attributes) => {
+    if (typeof key === "number") {
+      out.ipv4.push(key);
+      out.ipv4Attributes.push(attributes);
+    } else {
+      out.ipv6.push(key);
+      out.ipv6Attributes.push(attributes);
+    }
+    return true;
+  });
+  return out;
+}
+
+/** buildDesired without prefix strings: keys for AdjRibOut's keyed methods. */
 export function buildDesiredKeyed(routes: Iterable<IntentRoute>, facts: SessionFacts): KeyedDesired {
-  const out = new KeyedDesired();
+  const out = new KeyedDesired(Array.isArray(routes) ? routes.length : 0);
   buildEach(routes, facts, out.errors, (key, attributes) => out.add(key, attributes));
   return out;
 }

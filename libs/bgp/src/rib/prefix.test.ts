@@ -49,4 +49,19 @@ describe("prefix keys", () => {
     );
     expect(compareKeys(prefixToKey("255.0.0.0/8")!, prefixToKey("::/0")!)).toBeLessThan(0);
   });
+
+  it("the one-pass IPv4 path agrees with the general parser on near-prefixes", () => {
+    // A leading space skips the fast path (trim, then the general parser): both must agree.
+    const chars = fc.constantFrom(..."0123456789./ :x");
+    const near = fc.oneof(
+      fc.tuple(fc.array(fc.nat(300), { minLength: 3, maxLength: 5 }), fc.nat(40), fc.boolean()).map(([o, l, slash]) => `${o.join(".")}${slash ? `/${l}` : ""}`),
+      fc.tuple(fc.nat(0xffffffff), fc.nat(99)).map(([a, l]) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${String(l).padStart(2, "0")}`),
+      fc.array(chars, { minLength: 7, maxLength: 20 }).map((c) => c.join("")),
+    );
+    fc.assert(fc.property(near, (text) => prefixToKey(text) === prefixToKey(` ${text}`)), { numRuns: 5000 });
+    expect(prefixToKey("1.2.3.4/33")).toBeUndefined();
+    expect(prefixToKey("1.2.3.4/")).toBeUndefined();
+    expect(prefixToKey("1.2.3/24")).toBeUndefined();
+    expect(prefixToKey("01.2.3.4/8")).toBe(prefixToKey("1.0.0.0/8"));
+  });
 });

@@ -135,10 +135,56 @@ export function ipv4Key(address: number, length: number): number {
 }
 
 /**
+ * The key of a clean "a.b.c.d/len" (the form intents use), in one pass with
+ * no allocation; -1 for anything else, which prefixToKey's general path then
+ * parses (or rejects) as before.
+ */
+function ipv4PrefixKey(text: string): number {
+  const n = text.length;
+  if (n < 9 || n > 18) return -1;
+  let address = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return -1;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+    } else if (c === 46 /* . */ && dots < 3 && digits > 0) {
+      address = address * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c === 47 /* / */ && dots === 3 && digits > 0) {
+      break;
+    } else {
+      return -1;
+    }
+  }
+  if (i === n) return -1;
+  address = address * 256 + octet;
+  let length = 0;
+  const lengthDigits = n - i - 1;
+  if (lengthDigits < 1 || lengthDigits > 2) return -1;
+  for (i++; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    length = length * 10 + (c - 48);
+  }
+  if (length > 32) return -1;
+  return ipv4Key(maskIpv4(address, length), length);
+}
+
+/**
  * The canonical key of a CIDR prefix ("10.0.0.0/8", "2001:db8::/32"; a bare
  * address is a host route), or undefined if it is not one.
  */
 export function prefixToKey(text: string): PrefixKey | undefined {
+  const fast = ipv4PrefixKey(text);
+  if (fast >= 0) return fast;
   // Only trim when the ends might be whitespace (the common case is a clean prefix).
   const first = text.charCodeAt(0);
   const last = text.charCodeAt(text.length - 1);

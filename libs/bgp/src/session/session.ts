@@ -9,7 +9,6 @@ import { endOfRib, endOfRibFamily } from "../codec/update.js";
 import { packIpv4Updates, packUpdates } from "../codec/pack.js";
 import { describeNotification } from "../codec/constants.js";
 import { decodeShutdownMessage } from "../codec/notification.js";
-import { prefixFamily } from "../codec/prefix.js";
 import { Afi, MessageType, Safi, type AfiSafi, type NotificationMessage, type UpdateMessage } from "../codec/types.js";
 import { ConnectionPair } from "../fsm/collision.js";
 import { systemClock, type Clock, type TimerHandle } from "../fsm/clock.js";
@@ -18,8 +17,8 @@ import { eventFromDecoded } from "../fsm/events.js";
 import type { FsmAction, FsmConfig, NegotiatedSession, NotificationError } from "../fsm/types.js";
 import { AdjRibIn } from "../rib/adj-rib-in.js";
 import { AdjRibOut, keyedGroupPrefixes, type KeyedGroup } from "../rib/adj-rib-out.js";
-import { buildDesiredKeyed, type SessionFacts } from "../rib/policy.js";
-import { keyToPrefix, prefixToKey } from "../rib/prefix.js";
+import { buildKeyedBatch, type KeyedRoutes, type SessionFacts } from "../rib/policy.js";
+import { WantedRoutes } from "../rib/wanted-routes.js";
 import { Connection, emptyCounts } from "./connection.js";
 import { ribEntry } from "./rib-entry.js";
 import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionListenOptions, SessionOptions, SessionStateName, SessionStatus, StopMode } from "./types.js";
@@ -32,6 +31,10 @@ const DEFAULT_RESTART_TIME = 120;
 const YIELD_AFTER_BYTES = 16 * 1024;
 /** How long stop() waits for a NOTIFICATION to be flushed before giving up on the socket. */
 const STOP_FLUSH_MS = 1000;
+/** Routes per slice when advertising or withdrawing many (see advertise): ~20 full UPDATEs of /32s. */
+const ANNOUNCE_SLICE_ROUTES = 8192;
+/** An empty desired set, for change sets that only withdraw. */
+const NOTHING_DESIRED: KeyedRoutes = { ipv4: [], ipv4Attributes: [], ipv6: [], ipv6Attributes: [] };
 
 /** pino-compatible. */
 export interface SessionLogger {
@@ -67,7 +70,7 @@ export class Session implements BgpSession {
   /** Every listener gets state events; route events go only to those that asked for them. */
   private readonly listeners = new Set<(event: SessionEvent) => void>();
   private readonly routeListeners = new Set<(event: SessionEvent) => void>();
-  private readonly wanted = new Map<string, OutRoute>();
+  private readonly wanted = new WantedRoutes();
   private readonly adjOut = new AdjRibOut();
   private readonly adjIn = new AdjRibIn();
   private readonly sent = emptyCounts();
@@ -150,26 +153,21 @@ export class Session implements BgpSession {
   }
 
   updateRoutes(upserts: OutRoute[], withdrawals: string[]): void {
-    for (const prefix of withdrawals) this.wanted.delete(prefix);
-    for (const route of upserts) this.wanted.set(route.prefix, route);
+    const withdrawn = this.wanted.withdraw(withdrawals);
+    this.wanted.upsert(upserts);
     if (!this.facts) return;
-    // Each prefix is parsed once here; its key goes through the Adj-RIB-Out to the packer.
-    const changed = buildDesiredKeyed(upserts, this.facts);
-    for (const error of changed.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
-    const families = this.negotiatedAfis();
-    if (families.size < 2) for (const afi of [Afi.Ipv4, Afi.Ipv6]) if (!families.has(afi)) changed.dropFamily(afi);
-    // A withdrawal that is exactly (as canonical text) a prefix being upserted is superseded by it.
-    const superseded = (prefix: string) => {
-      const key = prefixToKey(prefix);
-      return key !== undefined && changed.has(key) && keyToPrefix(key) === prefix;
-    };
-    this.sendGroups(this.adjOut.changeKeyed(changed, changed.size && withdrawals.length ? withdrawals.filter((prefix) => !superseded(prefix)) : withdrawals));
+    // Announcements before withdrawals (make before break). A withdrawal of a
+    // prefix upserted in the same call is superseded by it: wanted again now.
+    this.advertise(upserts);
+    const gone = upserts.length ? withdrawn.filter((key) => !this.wanted.has(key)) : withdrawn;
+    // Sliced like announcements, so the peer starts on the first while the rest are packed.
+    for (let from = 0; from < gone.length; from += ANNOUNCE_SLICE_ROUTES) {
+      this.sendGroups(this.adjOut.changeKeys(NOTHING_DESIRED, gone.length <= ANNOUNCE_SLICE_ROUTES ? gone : gone.slice(from, from + ANNOUNCE_SLICE_ROUTES)));
+    }
   }
 
   setRoutes(routes: OutRoute[]): void {
-    const next = new Map(routes.map((r) => [r.prefix, r]));
-    const withdrawals = [...this.wanted.keys()].filter((prefix) => !next.has(prefix));
-    this.updateRoutes(routes, withdrawals);
+    this.updateRoutes(routes, this.wanted.missingFrom(routes));
   }
 
   status(): SessionStatus {
@@ -372,13 +370,7 @@ export class Session implements BgpSession {
     this.facts = this.sessionFacts(negotiated, connection.socket);
     // A restarted peer re-sends its table; what it does not re-send by End-of-RIB goes.
     this.adjOut.clear();
-    const families = this.negotiatedAfis();
-    const desired = buildDesiredKeyed(
-      [...this.wanted.values()].filter((r) => families.has(prefixFamily(r.prefix))),
-      this.facts,
-    );
-    for (const error of desired.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
-    this.sendGroups(this.adjOut.setDesiredKeyed(desired));
+    this.advertise(this.wanted.values());
     for (const family of negotiated.families) connection.send(endOfRib(family.afi, family.safi));
     this.log.info(
       { peer: this.options.peerAddress, holdTime: negotiated.holdTime, capabilities: this.capabilityNames(negotiated), prefixes: this.adjOut.count() },
@@ -435,6 +427,26 @@ export class Session implements BgpSession {
   }
 
   // --- sending -------------------------------------------------------------
+
+  /**
+   * Sends the routes' announcements in slices of ANNOUNCE_SLICE_ROUTES: the
+   * peer starts importing the first UPDATEs (on its own core) while the rest
+   * are built, instead of after the whole table is. Each prefix is parsed
+   * once per slice; its key goes through the Adj-RIB-Out to the packer.
+   */
+  private advertise(routes: readonly OutRoute[]): void {
+    const facts = this.facts;
+    if (!facts) return;
+    const families = this.negotiatedAfis();
+    // Routes of a family the peer did not negotiate are kept (in wanted) but neither built nor sent.
+    const negotiated = families.size < 2 ? routes.filter((r) => families.has(r.prefix.includes(":") ? Afi.Ipv6 : Afi.Ipv4)) : routes;
+    for (let from = 0; from < negotiated.length; from += ANNOUNCE_SLICE_ROUTES) {
+      const slice = negotiated.length <= ANNOUNCE_SLICE_ROUTES ? negotiated : negotiated.slice(from, from + ANNOUNCE_SLICE_ROUTES);
+      const changed = buildKeyedBatch(slice, facts);
+      for (const error of changed.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
+      this.sendGroups(this.adjOut.changeKeys(changed, []));
+    }
+  }
 
   private sendGroups(groups: KeyedGroup[]): void {
     const connection = this.establishedConnection();
