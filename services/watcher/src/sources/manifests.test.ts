@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -10,12 +10,20 @@ import { objectKey, type KubeObject, type ResourceEvent, type ResourceKind, type
 class Sink implements ResourceSink {
   readonly state = new Map<ResourceKind, KubeObject[]>();
   readonly replaces: Array<{ kind: ResourceKind; keys: string[] }> = [];
+  readonly events: Array<{ type: ResourceEvent["type"]; kind: ResourceKind; key: string }> = [];
   apply(event: ResourceEvent): void {
-    throw new Error(`the manifests source only replaces; got ${event.type}`);
+    const key = objectKey(event.object);
+    this.events.push({ type: event.type, kind: event.kind, key });
+    const objects = (this.state.get(event.kind) ?? []).filter((o) => objectKey(o) !== key);
+    if (event.type === "upsert") objects.push(event.object);
+    this.state.set(event.kind, objects);
   }
   replace(kind: ResourceKind, objects: KubeObject[]): void {
     this.replaces.push({ kind, keys: objects.map(objectKey) });
     this.state.set(kind, objects);
+  }
+  get deliveries(): number {
+    return this.replaces.length + this.events.length;
   }
   keys(kind: ResourceKind): string[] {
     return (this.state.get(kind) ?? []).map(objectKey).sort();
@@ -94,6 +102,21 @@ endpoints:
     nodeName: node-1
 `;
 
+function service(name: string, clusterIP: string, port = 80): string {
+  return `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  clusterIP: ${clusterIP}\n  ports: [{ port: ${port} }]\n`;
+}
+
+function node(name: string): string {
+  return `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${name}\n`;
+}
+
+/** Writes as editors and kubectl do (a temporary file renamed over the target), so no read sees a half-written file. */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
 let dir: string;
 let source: ManifestsSource | undefined;
 
@@ -169,7 +192,7 @@ describe("ManifestsSource", () => {
     await writeFile(path.join(dir, "seed.yaml"), SEED);
     await writeFile(path.join(dir, "slice.yaml"), SLICE);
     const { sink, logger, source } = await startSource();
-    const replacesBefore = sink.replaces.length;
+    const deliveriesBefore = sink.deliveries;
 
     await writeFile(path.join(dir, "seed.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: broken\n spec: [unclosed\n");
     await waitFor(() => source.errors().length === 1, 10_000, "the parse error");
@@ -179,7 +202,7 @@ describe("ManifestsSource", () => {
     const logged = logger.lines.find((l) => l.level === "error");
     expect(logged?.obj).toMatchObject({ file: "seed.yaml", line: error.line, kept: 3 });
     // Nothing was withdrawn or changed.
-    expect(sink.replaces.length).toBe(replacesBefore);
+    expect(sink.deliveries).toBe(deliveriesBefore);
     expect(sink.keys("Service")).toEqual(["default/nginx"]);
     expect(sink.keys("BGPPeer")).toEqual(["tor"]);
 
@@ -206,15 +229,16 @@ describe("ManifestsSource", () => {
   it("does not re-deliver when a file is rewritten unchanged, or only unknown kinds change", async () => {
     await writeFile(path.join(dir, "seed.yaml"), SEED);
     const { sink, source } = await startSource();
-    const before = sink.replaces.length;
+    const before = sink.deliveries;
     await writeFile(path.join(dir, "seed.yaml"), SEED);
     await writeFile(path.join(dir, "deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\n");
     await source.reload();
-    expect(sink.replaces.length).toBe(before);
-    // Only the kind that changed is replaced.
+    expect(sink.deliveries).toBe(before);
+    // Only the object that changed is delivered.
     await writeFile(path.join(dir, "seed.yaml"), SEED.replace("10.49.62.131", "10.49.62.132"));
     await source.reload();
-    expect(sink.replaces.slice(before).map((r) => r.kind)).toEqual(["Service"]);
+    expect(sink.deliveries).toBe(before + 1);
+    expect(sink.events).toEqual([{ type: "upsert", kind: "Service", key: "default/nginx" }]);
   });
 
   it("polls when file-system events are off", async () => {
@@ -233,6 +257,118 @@ describe("ManifestsSource", () => {
     const { sink, logger } = await startSource();
     expect(sink.keys("BGPPeer")).toEqual(["tor"]);
     expect(logger.lines.filter((l) => /more than once/.test(l.msg ?? ""))).toEqual([]);
+  });
+
+  it("delivers a change to one file among many as apply events for just the objects that changed", async () => {
+    const count = 300;
+    await Promise.all(Array.from({ length: count }, (_, i) => writeFile(path.join(dir, `svc-${i}.yaml`), service(`svc-${i}`, `10.49.1.${i % 250}`, 80))));
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    const { sink, source } = await startSource();
+    expect(sink.keys("Service")).toHaveLength(count + 1);
+    const replaces = sink.replaces.length;
+    // A sink may keep (and mutate) what it is given: that must not affect later deliveries.
+    (sink.get("Service", "default/svc-7")!.spec as { ports: Array<{ port: number }> }).ports[0].port = 1;
+
+    await writeAtomic(path.join(dir, "svc-7.yaml"), service("svc-7", "10.49.2.7", 80) + "---\n" + node("node-9"));
+    await waitFor(() => sink.keys("Node").includes("node-9"), 10_000, "the edit");
+    expect(sink.replaces).toHaveLength(replaces);
+    expect(sink.events).toEqual([
+      { type: "upsert", kind: "Service", key: "default/svc-7" },
+      { type: "upsert", kind: "Node", key: "node-9" },
+    ]);
+    expect(sink.get("Service", "default/svc-7")?.spec).toEqual({ clusterIP: "10.49.2.7", ports: [{ port: 80 }] });
+    // A full re-read finds nothing else to deliver.
+    await source.reload();
+    expect(sink.events).toHaveLength(2);
+  });
+
+  it("moves an object's definition between files without withdrawing it", async () => {
+    await writeFile(path.join(dir, "a.yaml"), service("web", "10.49.0.1") + "---\n" + service("keep", "10.49.0.2"));
+    await writeFile(path.join(dir, "b.yaml"), node("node-1"));
+    const { sink, logger, source } = await startSource();
+
+    // The same definition added to the later file: in force from there, and nothing changes.
+    await writeAtomic(path.join(dir, "b.yaml"), node("node-1") + "---\n" + service("web", "10.49.0.1"));
+    await waitFor(() => logger.lines.some((l) => /more than once/.test(l.msg ?? "")), 10_000, "the duplicate");
+    expect(logger.lines.find((l) => /more than once/.test(l.msg ?? ""))?.obj).toEqual({ kind: "Service", object: "default/web", files: ["a.yaml", "b.yaml"] });
+    await writeAtomic(path.join(dir, "a.yaml"), service("keep", "10.49.0.2"));
+    await source.reload();
+    expect(sink.events).toEqual([]);
+    expect(sink.keys("Service")).toEqual(["default/keep", "default/web"]);
+
+    // Edited in its new file.
+    await writeAtomic(path.join(dir, "b.yaml"), node("node-1") + "---\n" + service("web", "10.49.0.1", 8080));
+    await waitFor(() => (sink.get("Service", "default/web")?.spec as { ports: Array<{ port: number }> }).ports[0].port === 8080, 10_000, "the edit");
+    expect(sink.events).toEqual([{ type: "upsert", kind: "Service", key: "default/web" }]);
+  });
+
+  it("deletes a deleted file's objects, one event each", async () => {
+    await writeFile(path.join(dir, "a.yaml"), service("web", "10.49.0.1") + "---\n" + node("node-1"));
+    await writeFile(path.join(dir, "b.yaml"), service("other", "10.49.0.2"));
+    const { sink } = await startSource();
+
+    await unlink(path.join(dir, "a.yaml"));
+    await waitFor(() => sink.keys("Node").length === 0, 10_000, "the deletion");
+    expect(sink.keys("Service")).toEqual(["default/other"]);
+    expect(sink.events).toEqual([
+      { type: "delete", kind: "Service", key: "default/web" },
+      { type: "delete", kind: "Node", key: "node-1" },
+    ]);
+  });
+
+  it("when the later of two files defining an object goes, the earlier definition takes over", async () => {
+    await writeFile(path.join(dir, "a.yaml"), service("web", "10.49.0.1"));
+    await mkdir(path.join(dir, "b"));
+    await writeFile(path.join(dir, "b", "web.yaml"), service("web", "10.49.0.2"));
+    const { sink, logger } = await startSource();
+    expect(sink.get("Service", "default/web")?.spec).toMatchObject({ clusterIP: "10.49.0.2" });
+    expect(logger.lines.filter((l) => /more than once/.test(l.msg ?? "")).map((l) => l.obj)).toEqual([
+      { kind: "Service", object: "default/web", files: ["a.yaml", "b/web.yaml"] },
+    ]);
+
+    await rm(path.join(dir, "b"), { recursive: true });
+    await waitFor(() => (sink.get("Service", "default/web")?.spec as { clusterIP: string }).clusterIP === "10.49.0.1", 10_000, "the earlier definition");
+    expect(sink.events).toEqual([{ type: "upsert", kind: "Service", key: "default/web" }]);
+
+    await unlink(path.join(dir, "a.yaml"));
+    await waitFor(() => sink.keys("Service").length === 0, 10_000, "the last definition gone");
+    expect(sink.events.at(-1)).toEqual({ type: "delete", kind: "Service", key: "default/web" });
+  });
+
+  it("polls without file-system events, reading only files whose mtime, size or inode changed", async () => {
+    const names = ["a.yaml", "b.yaml", "c.yaml"];
+    await Promise.all(names.map((name, i) => writeFile(path.join(dir, name), service(name.slice(0, 1), `10.49.0.${i + 1}`))));
+    // Old enough that their stamps are trusted from the first read.
+    const old = new Date(Date.now() - 3_600_000);
+    await Promise.all(names.map((name) => utimes(path.join(dir, name), old, old)));
+    const { sink, logger } = await startSource({ watch: false, pollIntervalMs: 30 });
+    const mark = logger.lines.length;
+
+    await writeFile(path.join(dir, "c.yaml"), service("c", "10.49.0.3", 8080));
+    await waitFor(() => (sink.get("Service", "default/c")?.spec as { ports: Array<{ port: number }> }).ports[0].port === 8080, 10_000, "the polled change");
+    expect(sink.events).toEqual([{ type: "upsert", kind: "Service", key: "default/c" }]);
+    // Every poll listed all three files; those that read any read only c.yaml (a and b are untouched since the first read).
+    const reads = logger.lines.slice(mark).filter((l) => l.msg === "re-listed the manifests directory");
+    expect(reads.length).toBeGreaterThan(0);
+    for (const { obj } of reads) expect(obj).toMatchObject({ listed: 3, read: 1 });
+  });
+
+  it("follows a mounted ConfigMap's update (its ..data symlink swapped)", async () => {
+    await mkdir(path.join(dir, "..2026_01_01"));
+    await writeFile(path.join(dir, "..2026_01_01", "seed.yaml"), SEED);
+    await symlink("..2026_01_01", path.join(dir, "..data"));
+    await symlink(path.join("..data", "seed.yaml"), path.join(dir, "seed.yaml"));
+    const { sink } = await startSource();
+    expect(sink.keys("BGPPeer")).toEqual(["tor"]);
+
+    // kubelet's atomic update: a new timestamped directory, then ..data renamed over.
+    await mkdir(path.join(dir, "..2026_01_02"));
+    await writeFile(path.join(dir, "..2026_01_02", "seed.yaml"), SEED.replace("name: tor", "name: tor-2"));
+    await symlink("..2026_01_02", path.join(dir, "..data_tmp"));
+    await rename(path.join(dir, "..data_tmp"), path.join(dir, "..data"));
+    await rm(path.join(dir, "..2026_01_01"), { recursive: true });
+    await waitFor(() => sink.keys("BGPPeer").join() === "tor-2", 10_000, "the swapped content");
+    expect(sink.keys("Service")).toEqual(["default/nginx"]);
   });
 
   it("refuses to start on a missing directory", async () => {
