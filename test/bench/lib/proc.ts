@@ -59,6 +59,7 @@ export type BenchMessage = { type: string; [field: string]: unknown };
 export class BenchChild {
   private readonly waiters: Array<{ type: string; resolve: (m: BenchMessage) => void; reject: (e: Error) => void }> = [];
   private readonly backlog: BenchMessage[] = [];
+  private lineWaiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
   private exited: Error | undefined;
   readonly log: string[] = [];
   readonly pid: number;
@@ -84,6 +85,13 @@ export class BenchChild {
   }
 
   private keep(line: string): void {
+    if (this.lineWaiters.length > 0) {
+      const hit = this.lineWaiters.filter((w) => w.match(line));
+      if (hit.length > 0) {
+        this.lineWaiters = this.lineWaiters.filter((w) => !hit.includes(w));
+        for (const w of hit) w.resolve(line);
+      }
+    }
     this.log.push(line);
     if (this.log.length > 200) this.log.shift();
     if (process.env.BENCH_VERBOSE) process.stderr.write(`  [child ${this.pid}] ${line}\n`);
@@ -115,6 +123,37 @@ export class BenchChild {
           reject(e);
         },
       });
+    });
+  }
+
+  /**
+   * Resolves with the next output line (stdout or stderr, not a bench
+   * message) that `match` accepts: for children that only log, such as a
+   * service's real main.
+   */
+  nextLine(match: (line: string) => boolean, timeoutMs = 120_000, what = "a matching line"): Promise<string> {
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match,
+        resolve: (line: string) => {
+          clearTimeout(timer);
+          this.child.off("exit", onExit);
+          resolve(line);
+        },
+      };
+      const onExit = () => {
+        clearTimeout(timer);
+        this.lineWaiters = this.lineWaiters.filter((w) => w !== waiter);
+        reject(this.exited ?? new Error(`child ${this.pid} exited`));
+      };
+      const timer = setTimeout(() => {
+        this.lineWaiters = this.lineWaiters.filter((w) => w !== waiter);
+        this.child.off("exit", onExit);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} from child ${this.pid}; last output:\n${this.log.slice(-20).join("\n")}`));
+      }, timeoutMs);
+      this.child.once("exit", onExit);
+      this.lineWaiters.push(waiter);
     });
   }
 
