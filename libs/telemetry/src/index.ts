@@ -15,5 +15,6 @@ export {
   type TlsFlagHelp,
   type TlsFlags,
 } from "./cli-options.js";
-export { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";
+export { Registry, Counter, Gauge, Histogram } from "prom-client";
+export { collectProcessMetrics } from "./process-metrics.js";
 export { exitOnSignals } from "./shutdown.js";

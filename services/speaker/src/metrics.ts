@@ -2,7 +2,7 @@
  * The speaker's Prometheus metrics. Per-peer values are read from the
  * sessions at scrape time, so a removed peer's series disappear with it.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "@svcbgp/telemetry";
+import { Counter, Gauge, Registry, collectProcessMetrics } from "@svcbgp/telemetry";
 import { sessionState } from "./api/convert.js";
 import type { SpeakerController } from "./controller.js";
 
@@ -18,7 +18,7 @@ export class SpeakerMetrics {
   /** `link` is given in watcher mode only (intent-file mode has no watcher_link_up series). */
   constructor(controller: SpeakerController, link: LinkView | undefined, now: () => number = Date.now) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "svcbgp_speaker_" });
+    collectProcessMetrics(this.registry, "svcbgp_speaker_");
     const perPeer = (name: string, help: string, read: (p: ReturnType<SpeakerController["peers"]>[number]) => number | undefined) =>
       new Gauge({
         name,

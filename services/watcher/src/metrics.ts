@@ -3,7 +3,7 @@
  * speakers, issues, source status) are read when scraped; events are counted
  * as they happen.
  */
-import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from "@svcbgp/telemetry";
+import { Counter, Gauge, Histogram, collectProcessMetrics, type Registry } from "@svcbgp/telemetry";
 import type { RouteEngine } from "./engine/engine.js";
 import type { IntentHub, SnapshotCause } from "./intents/intent-hub.js";
 import type { KindStatus } from "./sources/kubernetes.js";
@@ -30,7 +30,7 @@ export class WatcherMetrics {
 
   constructor(registry: Registry, inputs: MetricsInputs) {
     const registers = [registry];
-    collectDefaultMetrics({ register: registry });
+    collectProcessMetrics(registry);
     const { engine, hub } = inputs;
 
     this.sourceEvents = new Counter({ name: "svcbgp_watcher_source_events_total", help: "Objects and lists delivered by the source, by kind and type (upsert, delete, replace).", labelNames: ["kind", "type"], registers });
