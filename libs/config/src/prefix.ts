@@ -105,7 +105,8 @@ export function parseIp(text: string): IpAddress | undefined {
   const trimmed = text.trim();
   let parsed: IpAddress | null = null;
   const v4 = parseV4(trimmed);
-  if (v4 !== undefined) parsed = { family: 4, value: v4, text: formatIp(4, v4) };
+  // A dotted quad parseV4 accepts (no leading zeros) is already canonical: formatIp(4, v4) would give it back.
+  if (v4 !== undefined) parsed = { family: 4, value: v4, text: trimmed };
   else {
     const v6 = parseV6(trimmed);
     if (v6 !== undefined) parsed = { family: 6, value: v6, text: formatIp(6, v6) };

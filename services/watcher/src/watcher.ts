@@ -9,6 +9,9 @@
  *   resource) are logged and posted as Events — from the sync on, so the
  *   transient state of a partial initial list (Services before the
  *   BGPConfiguration) raises nothing.
+ * - Until the sync, the engine is held: Services are evaluated once, when
+ *   every kind has been listed, rather than again as each kind's list
+ *   arrives (Services, then their EndpointSlices, then the config).
  */
 import { performance } from "node:perf_hooks";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -84,6 +87,8 @@ export async function startWatcher(config: WatcherConfig, deps: WatcherDeps = {}
   const logger = deps.logger ?? createLogger({ name: "svcbgp-watcher" });
   const registry = deps.registry ?? new Registry();
   const engine = new RouteEngine({ secretNamespace: config.namespace });
+  // Services are evaluated once, when the source has synced (see onSynced), not as each list arrives.
+  engine.hold();
 
   // The observer runs only once streams are served, after `metrics` exists.
   const hub = new IntentHub(engine, { observer: { sent: (_node, event, cause, latencyMs) => metrics.sent(event, cause, latencyMs) } });
@@ -157,6 +162,8 @@ export async function startWatcher(config: WatcherConfig, deps: WatcherDeps = {}
 
   const onSynced = () => {
     if (synced || closing) return;
+    // Still before `synced`: the initial evaluation's rejections are reported below, from allRejections().
+    engine.release();
     synced = true;
     hub.markReady();
     grpc.health.set("", "SERVING");

@@ -33,8 +33,9 @@ const SNAPSHOT: NodeChange = { snapshot: true, prefixes: EMPTY, peers: EMPTY };
 
 interface MutableNodeChange {
   snapshot: boolean;
-  prefixes: Set<string>;
-  peers: Set<string>;
+  /** Created on first use: most entries are a snapshot, or prefixes only. */
+  prefixes: Set<string> | undefined;
+  peers: Set<string> | undefined;
 }
 
 /** Accumulates changes while the engine processes one update. */
@@ -48,7 +49,7 @@ export class ChangeSet {
 
   private entry(node: string): MutableNodeChange {
     let entry = this.nodes.get(node);
-    if (!entry) this.nodes.set(node, (entry = { snapshot: false, prefixes: new Set(), peers: new Set() }));
+    if (!entry) this.nodes.set(node, (entry = { snapshot: false, prefixes: undefined, peers: undefined }));
     return entry;
   }
 
@@ -57,11 +58,13 @@ export class ChangeSet {
   }
 
   localPrefix(node: string, prefix: string): void {
-    this.entry(node).prefixes.add(prefix);
+    const entry = this.entry(node);
+    (entry.prefixes ??= new Set()).add(prefix);
   }
 
   peer(node: string, key: string): void {
-    this.entry(node).peers.add(key);
+    const entry = this.entry(node);
+    (entry.peers ??= new Set()).add(key);
   }
 
   snapshot(node: string): void {
@@ -110,10 +113,12 @@ export class IntentChanges {
     // Excluded nodes advertise nothing, so shared routes do not concern them.
     const shared = this.set.shared.size > 0 && !this.index.isExcluded(name) ? this.set.shared : EMPTY;
     if (!entry) return shared.size > 0 ? { snapshot: false, prefixes: shared, peers: EMPTY } : undefined;
-    if (entry.prefixes.size === 0 && entry.peers.size === 0 && shared.size === 0) return undefined;
-    let prefixes: ReadonlySet<string> = entry.prefixes;
-    if (shared.size > 0) prefixes = entry.prefixes.size === 0 ? shared : new Set([...shared, ...entry.prefixes]);
-    return { snapshot: false, prefixes, peers: entry.peers };
+    const own = entry.prefixes ?? EMPTY;
+    const peers = entry.peers ?? EMPTY;
+    if (own.size === 0 && peers.size === 0 && shared.size === 0) return undefined;
+    let prefixes: ReadonlySet<string> = own;
+    if (shared.size > 0) prefixes = own.size === 0 ? shared : new Set([...shared, ...own]);
+    return { snapshot: false, prefixes, peers };
   }
 
   /** Names of every node whose intent changed (including removed nodes). */

@@ -187,18 +187,18 @@ export class ConfigView {
 
   /** Communities from the most specific prefixAdvertisements entry covering `prefix`. */
   communitiesFor(prefix: string): CommunitySet {
+    const advertisements = this.config?.prefixAdvertisements ?? [];
+    // Nothing to look up (and nothing worth caching for every prefix).
+    if (advertisements.length === 0) return NO_COMMUNITIES;
     const cached = this.communityCache.get(prefix);
     if (cached) return cached;
-    const advertisements = this.config?.prefixAdvertisements ?? [];
     let result = NO_COMMUNITIES;
-    if (advertisements.length > 0) {
-      const cidr = parseCidr(prefix);
-      let best: (typeof advertisements)[number] | undefined;
-      for (const entry of advertisements) {
-        if (cidr && cidrCovers(entry.cidr, cidr) && (!best || entry.cidr.length > best.cidr.length)) best = entry;
-      }
-      if (best) result = splitCommunities(best.communities);
+    const cidr = parseCidr(prefix);
+    let best: (typeof advertisements)[number] | undefined;
+    for (const entry of advertisements) {
+      if (cidr && cidrCovers(entry.cidr, cidr) && (!best || entry.cidr.length > best.cidr.length)) best = entry;
     }
+    if (best) result = splitCommunities(best.communities);
     if (this.communityCache.size > 100_000) this.communityCache.clear();
     this.communityCache.set(prefix, result);
     return result;

@@ -5,7 +5,10 @@
  * event, peers for BGPPeer/Secret events, and for a BGPConfiguration change
  * the aggregates and the Services whose addresses fall in a changed range —
  * and reports which nodes' intents changed. Intents are
- * materialised lazily per node; routes shared by all nodes are built once.
+ * materialised lazily per node; routes shared by all nodes are built once,
+ * and so is a node-specific route backed by one contribution (a Local-policy
+ * host route), for all the nodes it comes from. While held (hold … release,
+ * for the initial lists), Service evaluation is deferred and done once.
  */
 import { create, equals } from "@bufbuild/protobuf";
 import {
@@ -13,12 +16,14 @@ import {
   NodeIntentSchema,
   PeerSchema,
   RouteKind,
+  RouteReasonSchema,
   RouteSchema,
   type ExplainServiceResponse,
   type IntentDelta,
   type NodeIntent,
   type Peer,
   type Route,
+  type RouteReason,
 } from "@svcbgp/api";
 import { DEFAULT_BGP_CONFIGURATION, type BGPPeerValue, type ConfigIssueRecord } from "@svcbgp/config";
 import type { KubeObject, ResourceEvent, ResourceKind, ResourceSink } from "../sources/source.js";
@@ -30,7 +35,7 @@ import { COMMUNITIES_ANNOTATION, readNode, readService, readSlice, sameNodeView,
 import { ClusterModel, type ModelUpdate } from "./model.js";
 import { DEFAULT_SECRET_NAMESPACE, nodePeers, resolvePassword, type PasswordState } from "./peers.js";
 import { contributionKey, RouteTable, sameContribution, type Contribution } from "./route-table.js";
-import { EMPTY_EVALUATION, evaluateService, sameRejections, type ServiceEvaluation, type ServiceRejection } from "./service-routes.js";
+import { EMPTY_EVALUATION, evaluateService, findKeyed, sameRejections, type ServiceEvaluation, type ServiceRejection } from "./service-routes.js";
 
 export interface RouteEngineOptions {
   /**
@@ -48,6 +53,10 @@ export interface NodeSummaryInfo {
 }
 
 export type ChangeListener = (changes: IntentChanges) => void;
+
+const NODE_INTENT = NodeIntentSchema.typeName as NodeIntent["$typeName"];
+const ROUTE = RouteSchema.typeName as Route["$typeName"];
+const ROUTE_REASON = RouteReasonSchema.typeName as RouteReason["$typeName"];
 
 /** Natural order for community strings: numeric parts compared as numbers. */
 function compareCommunity(a: string, b: string): number {
@@ -71,22 +80,6 @@ function byString(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Merges two sorted, duplicate-free string arrays. */
-function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
-  const out: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i] < b[j])) out.push(a[i++]);
-    else if (i >= a.length || b[j] < a[i]) out.push(b[j++]);
-    else {
-      out.push(a[i++]);
-      j++;
-    }
-  }
-  return out;
-}
-
 export class RouteEngine implements ResourceSink, NodeIndex {
   readonly model = new ClusterModel();
   readonly secretNamespace: string;
@@ -104,7 +97,11 @@ export class RouteEngine implements ResourceSink, NodeIndex {
   private readonly sharedRouteCache = new Map<string, Route>();
   private sharedSorted: string[] | undefined;
   private readonly intentCache = new Map<string, NodeIntent>();
+  /** Routes that rest on one node-specific contribution, shared by every node it comes from; valid for `this.config`. */
+  private soleRoutes = new WeakMap<Contribution, Route>();
   private readonly listeners = new Set<ChangeListener>();
+  /** While held (see hold()): Services whose evaluation waits for release(). */
+  private deferred: Set<string> | undefined;
 
   constructor(options: RouteEngineOptions = {}) {
     this.secretNamespace = options.secretNamespace ?? DEFAULT_SECRET_NAMESPACE;
@@ -124,6 +121,38 @@ export class RouteEngine implements ResourceSink, NodeIndex {
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Defers Service evaluation until release(): updates are taken into the
+   * model (and nodes, peers and config are processed), but the Services they
+   * touch are only remembered. For the initial lists: a Service would
+   * otherwise be evaluated when it is listed, again when its EndpointSlice
+   * is, and again when the BGPConfiguration is; held, it is evaluated once.
+   * Until release(), intents, rejections and explanations leave the
+   * deferred Services out: nothing may be served from a held engine.
+   */
+  hold(): void {
+    this.deferred ??= new Set();
+  }
+
+  get held(): boolean {
+    return this.deferred !== undefined;
+  }
+
+  /** Evaluates every Service deferred since hold() and resumes incremental updates; reports what changed. */
+  release(): IntentChanges {
+    const deferred = this.deferred;
+    this.deferred = undefined;
+    const set = new ChangeSet();
+    if (deferred) {
+      // In model order (the order incremental updates would have evaluated them in), then the deleted ones.
+      for (const key of this.model.services.keys()) {
+        if (deferred.delete(key)) this.updateService(key, set);
+      }
+      for (const key of deferred) this.updateService(key, set);
+    }
+    return this.publish(set);
   }
 
   // ---- nodes ----
@@ -164,19 +193,37 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     if (cached) return cached;
     const view = this.nodeViews.get(name);
     if (!view) return undefined;
-    let prefixes: string[] = [];
+    const routes: Route[] = [];
     if (!view.excluded) {
-      const local = [...this.table.localPrefixes(name)].sort(byString);
-      prefixes = local.length === 0 ? this.sortedShared() : mergeSorted(this.sortedShared(), local);
+      const shared = this.sortedShared();
+      const local: string[] = [];
+      for (const prefix of this.table.localPrefixes(name)) local.push(prefix);
+      // Default sort: UTF-16 code unit order, as byString, without a comparator call per comparison.
+      local.sort();
+      // Merge the two sorted lists (a prefix can be in both).
+      let i = 0;
+      let j = 0;
+      while (i < shared.length || j < local.length) {
+        if (j >= local.length || (i < shared.length && shared[i] < local[j])) routes.push(this.route(name, shared[i++]) as Route);
+        else {
+          if (i < shared.length && shared[i] === local[j]) i++;
+          routes.push(this.route(name, local[j++]) as Route);
+        }
+      }
     }
-    const intent = create(NodeIntentSchema, {
+    const peers = this.peersByNode.get(name);
+    let sortedPeers: Peer[] = [];
+    if (peers && peers.size > 0) sortedPeers = [...peers.entries()].sort(([a], [b]) => byString(a, b)).map(([, peer]) => peer);
+    // A plain message (what create(NodeIntentSchema, …) builds, without its generic initialiser).
+    const intent: NodeIntent = {
+      $typeName: NODE_INTENT,
       nodeName: name,
       routerId: view.routerId,
       localAsn: this.config.asNumber,
-      peers: [...(this.peersByNode.get(name)?.entries() ?? [])].sort(([a], [b]) => byString(a, b)).map(([, peer]) => peer),
-      routes: prefixes.map((prefix) => this.route(name, prefix) as Route),
+      peers: sortedPeers,
+      routes,
       listenPort: this.config.listenPort,
-    });
+    };
     this.intentCache.set(name, intent);
     return intent;
   }
@@ -186,6 +233,13 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     const view = this.nodeViews.get(node);
     if (!view || view.excluded) return undefined;
     if (!this.table.hasLocal(node, prefix)) return this.table.hasShared(prefix) ? this.sharedRoute(prefix) : undefined;
+    const sole = this.table.soleLocal(node, prefix);
+    if (sole) {
+      // The same route on every node the contribution comes from: built once.
+      let route = this.soleRoutes.get(sole);
+      if (!route) this.soleRoutes.set(sole, (route = this.buildRoute(prefix, [sole])));
+      return route;
+    }
     return this.buildRoute(prefix, [...this.table.sharedContributions(prefix), ...this.table.localContributions(node, prefix)]);
   }
 
@@ -286,9 +340,18 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     if (peersChanged) this.refreshPasswords(set);
     for (const node of nodes) this.updateNode(node, set);
     if (configChanged) this.reconfigure(set, services);
-    else for (const key of services) this.updateService(key, set);
+    else this.updateServices(services, set);
     if (peersChanged) this.refreshPeers(set);
+    return this.publish(set);
+  }
 
+  private updateServices(keys: Iterable<string>, set: ChangeSet): void {
+    if (this.deferred) for (const key of keys) this.deferred.add(key);
+    else for (const key of keys) this.updateService(key, set);
+  }
+
+  /** Invalidates cached intents for what `set` changed and tells the listeners. */
+  private publish(set: ChangeSet): IntentChanges {
     if (set.snapshotAll || set.shared.size > 0) this.intentCache.clear();
     else for (const node of set.nodes.keys()) this.intentCache.delete(node);
 
@@ -304,25 +367,31 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     const next = object ? evaluateService(readService(object), this.endpoints.get(key), this.config) : EMPTY_EVALUATION;
     const previous = this.evaluations.get(key) ?? EMPTY_EVALUATION;
 
-    for (const [k, c] of previous.shared) {
-      if (sameContribution(c, next.shared.get(k))) continue;
-      if (!next.shared.has(k)) this.setShared(k, c.prefix, undefined, set);
+    for (const { key: k, contribution: c } of previous.shared) {
+      if (!findKeyed(next.shared, k)) this.setShared(k, c.prefix, undefined, set);
     }
-    for (const [k, c] of next.shared) if (!sameContribution(previous.shared.get(k), c)) this.setShared(k, c.prefix, c, set);
+    for (const { key: k, contribution: c } of next.shared) {
+      if (!sameContribution(findKeyed(previous.shared, k)?.contribution, c)) this.setShared(k, c.prefix, c, set);
+    }
 
-    for (const [node, contributions] of previous.local) {
-      const nextContributions = next.local.get(node);
-      for (const [k, c] of contributions) {
-        if (nextContributions?.has(k)) continue;
-        this.table.setLocal(node, k, c.prefix, undefined);
-        set.localPrefix(node, c.prefix);
+    for (const before of previous.local) {
+      const after = findKeyed(next.local, before.key);
+      const stays = after ? new Set(after.nodes) : undefined;
+      const prefix = before.contribution.prefix;
+      for (const node of before.nodes) {
+        if (stays?.has(node)) continue;
+        this.table.setLocal(node, before.key, prefix, undefined);
+        set.localPrefix(node, prefix);
       }
     }
-    for (const [node, contributions] of next.local) {
-      const previousContributions = previous.local.get(node);
-      for (const [k, c] of contributions) {
-        if (sameContribution(previousContributions?.get(k), c)) continue;
-        this.table.setLocal(node, k, c.prefix, c);
+    for (const after of next.local) {
+      const before = findKeyed(previous.local, after.key);
+      const c = after.contribution;
+      // Unchanged contribution: only nodes that did not have it before need it.
+      const had = before && sameContribution(before.contribution, c) ? new Set(before.nodes) : undefined;
+      for (const node of after.nodes) {
+        if (had?.has(node)) continue;
+        this.table.setLocal(node, after.key, c.prefix, c);
         set.localPrefix(node, c.prefix);
       }
     }
@@ -356,6 +425,8 @@ export class RouteEngine implements ResourceSink, NodeIndex {
 
   private updatePodCIDRs(name: string, set: ChangeSet): void {
     const view = this.nodeViews.get(name);
+    // Nothing advertised before or now (pod CIDRs off): nothing to compare.
+    if (!this.podContributions.has(name) && !(view && this.config.advertisePodCIDRs && view.podCIDRs.length > 0)) return;
     const next = new Map<string, Contribution>();
     if (view && this.config.advertisePodCIDRs) {
       for (const cidr of view.podCIDRs) {
@@ -391,6 +462,7 @@ export class RouteEngine implements ResourceSink, NodeIndex {
   private reconfigure(set: ChangeSet, services: Set<string>): void {
     const previous = this.config;
     this.config = new ConfigView(this.model.configuration(DEFAULT_BGP_CONFIGURATION));
+    this.soleRoutes = new WeakMap();
     const diff = this.config.diff(previous);
     if (diff.nodeFields) set.snapshotAll = true;
     const aggregates = new Map<string, Contribution>();
@@ -403,7 +475,7 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     for (const [k, c] of aggregates) if (!this.aggregateContributions.has(k)) this.setShared(k, c.prefix, c, set);
     this.aggregateContributions = aggregates;
     for (const key of this.servicesAffectedBy(diff)) services.add(key);
-    for (const key of services) this.updateService(key, set);
+    this.updateServices(services, set);
     if (diff.advertisePodCIDRs) for (const name of this.nodeViews.keys()) this.updatePodCIDRs(name, set);
     if (diff.prefixAdvertisements) this.recommunity(previous, set);
   }
@@ -488,7 +560,7 @@ export class RouteEngine implements ResourceSink, NodeIndex {
   // ---- materialisation ----
 
   private sortedShared(): string[] {
-    this.sharedSorted ??= [...this.table.sharedPrefixes()].sort(byString);
+    this.sharedSorted ??= [...this.table.sharedPrefixes()].sort();
     return this.sharedSorted;
   }
 
@@ -505,23 +577,27 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     const advertised = this.config.communitiesFor(prefix);
     const communities = new Set(advertised.standard);
     const largeCommunities = new Set(advertised.large);
-    const reasons = new Map<string, { source: string; kind: RouteKind }>();
+    const reasons = new Map<string, RouteReason>();
     let localPref: number | undefined;
     for (const c of contributions) {
-      reasons.set(`${c.source}\u0000${c.kind}`, { source: c.source, kind: c.kind });
+      const reasonKey = `${c.source}\u0000${c.kind}`;
+      if (!reasons.has(reasonKey)) reasons.set(reasonKey, { $typeName: ROUTE_REASON, source: c.source, kind: c.kind });
       for (const value of c.communities) communities.add(value);
       for (const value of c.largeCommunities) largeCommunities.add(value);
       // Several Services sharing an IP may ask for different preferences:
       // the highest wins, so one Service cannot demote another's route.
       if (c.localPref !== undefined && (localPref === undefined || c.localPref > localPref)) localPref = c.localPref;
     }
-    return create(RouteSchema, {
+    // A plain message, as create(RouteSchema, …) builds it: local_pref (explicit presence) only when set.
+    const route: Route = {
+      $typeName: ROUTE,
       prefix,
       nextHop: "",
-      communities: [...communities].sort(compareCommunity),
-      largeCommunities: [...largeCommunities].sort(compareCommunity),
-      localPref,
-      reasons: [...reasons.values()].sort((a, b) => byString(a.source, b.source) || a.kind - b.kind),
-    });
+      communities: communities.size === 0 ? [] : [...communities].sort(compareCommunity),
+      largeCommunities: largeCommunities.size === 0 ? [] : [...largeCommunities].sort(compareCommunity),
+      reasons: reasons.size === 1 ? [...reasons.values()] : [...reasons.values()].sort((a, b) => byString(a.source, b.source) || a.kind - b.kind),
+    };
+    if (localPref !== undefined) route.localPref = localPref;
+    return route;
   }
 }

@@ -65,7 +65,7 @@ function ruleReason(ctx: ExplainContext, key: string, decision: IpDecision, node
     }
     case "local": {
       const family = decision.parsed?.family ?? 4;
-      const local = usability(ctx.endpoints.get(key)?.family(family).byNode.get(node.name));
+      const local = usability(ctx.endpoints.get(key)?.family(family)?.node(node.name));
       const policy = `${decision.policy} Local`;
       if (local === "ready") return { reason: `${policy}: local ready endpoint`, contributes: true };
       if (local === "servingTerminating") return { reason: `${policy}: no local ready endpoint; a local serving-and-terminating endpoint counts`, contributes: true };

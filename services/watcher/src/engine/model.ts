@@ -85,8 +85,9 @@ export class ClusterModel implements ResourceSink {
     const update: ModelUpdate = { changes: [], rejected: [], issuesChanged: false };
     const present = new Set<string>();
     for (const object of objects) {
-      present.add(objectKey(object));
-      this.upsert(kind, object, update);
+      const key = objectKey(object);
+      present.add(key);
+      this.upsert(kind, object, update, key);
     }
     for (const key of [...this.keys(kind)]) if (!present.has(key)) this.remove(kind, key, update);
     return update;
@@ -149,8 +150,7 @@ export class ClusterModel implements ResourceSink {
     }
   }
 
-  private upsert(kind: ResourceKind, object: KubeObject, update: ModelUpdate): void {
-    const key = objectKey(object);
+  private upsert(kind: ResourceKind, object: KubeObject, update: ModelUpdate, key: string = objectKey(object)): void {
     if (kind === "BGPConfiguration") return this.upsertConfig(kind, this.configurations, key, object, update);
     if (kind === "BGPPeer") return this.upsertConfig(kind, this.peers, key, object, update);
     const store = this.objects(kind);

@@ -4,8 +4,7 @@
  * Passwords come from Secrets in the watcher's namespace (Calico reads them
  * from its own namespace, calico-system, the same way).
  */
-import { create } from "@bufbuild/protobuf";
-import { PeerSchema, peerKey as apiPeerKey, type Peer } from "@svcbgp/api";
+import { GracefulRestartSchema, PeerSchema, peerKey as apiPeerKey, type GracefulRestart, type Peer } from "@svcbgp/api";
 import type { BGPPeerValue, ConfigIssueRecord } from "@svcbgp/config";
 import { readSecretValue, type NodeView } from "./kube.js";
 import type { KubeObject } from "../sources/source.js";
@@ -21,6 +20,9 @@ export const DEFAULT_SECRET_NAMESPACE = "svcbgp-system";
 export function peerKey(address: string, port: number): string {
   return apiPeerKey({ address, port });
 }
+
+const PEER = PeerSchema.typeName as Peer["$typeName"];
+const GRACEFUL_RESTART = GracefulRestartSchema.typeName as GracefulRestart["$typeName"];
 
 export type PasswordState = { readonly password: string } | { readonly issue: ConfigIssueRecord };
 
@@ -64,24 +66,23 @@ export function nodePeers(node: NodeView, peers: readonly BGPPeerValue[], passwo
     let sourceAddress = "";
     if (peer.sourceAddress.mode === "UseNodeIP") sourceAddress = (peer.peer.ip.family === 4 ? node.internalIPv4 : node.internalIPv6) ?? "";
     else if (peer.sourceAddress.mode === "Address") sourceAddress = peer.sourceAddress.ip.text;
-    out.set(
-      key,
-      create(PeerSchema, {
-        address,
-        port: peer.peer.port,
-        asn: peer.asNumber,
-        localAsn: peer.localASNumber ?? 0,
-        sourceAddress,
-        holdTime: peer.holdSeconds ?? 0,
-        keepalive: peer.keepaliveSeconds ?? 0,
-        gracefulRestart: { enabled: true, restartTime: peer.maxRestartSeconds ?? 0 },
-        ttlSecurity: peer.ttlSecurity ?? 0,
-        password: password && "password" in password ? password.password : "",
-        passive: false,
-        name: peer.name,
-        numAllowedLocalAsNumbers: peer.numAllowedLocalASNumbers ?? 0,
-      }),
-    );
+    // A plain message, as create(PeerSchema, …) builds it (one per node: its generic initialiser shows at 5,000 nodes).
+    out.set(key, {
+      $typeName: PEER,
+      address,
+      port: peer.peer.port,
+      asn: peer.asNumber,
+      localAsn: peer.localASNumber ?? 0,
+      sourceAddress,
+      holdTime: peer.holdSeconds ?? 0,
+      keepalive: peer.keepaliveSeconds ?? 0,
+      ttlSecurity: peer.ttlSecurity ?? 0,
+      password: password && "password" in password ? password.password : "",
+      passive: false,
+      name: peer.name,
+      numAllowedLocalAsNumbers: peer.numAllowedLocalASNumbers ?? 0,
+      gracefulRestart: { $typeName: GRACEFUL_RESTART, enabled: true, restartTime: peer.maxRestartSeconds ?? 0 },
+    });
   }
   return out;
 }

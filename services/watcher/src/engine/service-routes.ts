@@ -5,9 +5,9 @@
  * and decisions out.
  */
 import { RouteKind } from "@svcbgp/api";
-import { familyBits, parseIp, type Cidr, type IpAddress, type IpFamily } from "@svcbgp/config";
+import { hostPrefix, parseIp, type Cidr, type IpAddress, type IpFamily } from "@svcbgp/config";
 import { RANGE_FIELD, splitCommunities, type AddressKind, type ConfigView } from "./config-view.js";
-import { usability, type ServiceEndpoints, type Usability } from "./endpoints.js";
+import { usability, type FamilyEndpoints, type ServiceEndpoints, type Usability } from "./endpoints.js";
 import { COMMUNITIES_ANNOTATION, LOCAL_PREF_ANNOTATION, type ServiceAddress, type ServiceView } from "./kube.js";
 import { contributionKey, type Contribution } from "./route-table.js";
 
@@ -51,16 +51,34 @@ export interface IpDecision {
   readonly cluster: Usability;
 }
 
+/** A contribution with its contributionKey. */
+export interface KeyedContribution {
+  readonly key: string;
+  readonly contribution: Contribution;
+}
+
+/** A node-specific contribution and the nodes it comes from. */
+export interface LocalContribution extends KeyedContribution {
+  /** Nodes with a usable local endpoint of the address's family (no duplicates). */
+  readonly nodes: readonly string[];
+}
+
 export interface ServiceEvaluation {
-  /** Contributions from every (non-excluded) node, by contributionKey. */
-  readonly shared: ReadonlyMap<string, Contribution>;
-  /** Node → contributions from that node only. */
-  readonly local: ReadonlyMap<string, ReadonlyMap<string, Contribution>>;
+  /** Contributions from every (non-excluded) node; at most one per key. */
+  readonly shared: readonly KeyedContribution[];
+  /** Contributions from some nodes only (traffic policy Local); at most one per key. */
+  readonly local: readonly LocalContribution[];
   readonly rejections: readonly ServiceRejection[];
   readonly decisions: readonly IpDecision[];
 }
 
-export const EMPTY_EVALUATION: ServiceEvaluation = { shared: new Map(), local: new Map(), rejections: [], decisions: [] };
+export const EMPTY_EVALUATION: ServiceEvaluation = { shared: [], local: [], rejections: [], decisions: [] };
+
+/** The entry of `list` under `key` (lists hold a few entries: one per address of a Service). */
+export function findKeyed<T extends KeyedContribution>(list: readonly T[], key: string): T | undefined {
+  for (const entry of list) if (entry.key === key) return entry;
+  return undefined;
+}
 
 const ADDRESS_KIND: Record<ServiceAddress["source"], AddressKind> = {
   clusterIP: RouteKind.CLUSTER_IP,
@@ -74,10 +92,14 @@ interface RouteAttributes {
   readonly localPref: number | undefined;
 }
 
+const NO_ATTRIBUTES: RouteAttributes = { communities: [], largeCommunities: [], localPref: undefined };
+
 /** Communities and local-pref from the Service's annotations; bad values become rejections. */
 function readAnnotations(svc: ServiceView, config: ConfigView, rejections: ServiceRejection[]): RouteAttributes {
-  const values = [];
   const communities = svc.annotations[COMMUNITIES_ANNOTATION];
+  const localPrefText = svc.annotations[LOCAL_PREF_ANNOTATION];
+  if (communities === undefined && localPrefText === undefined) return NO_ATTRIBUTES;
+  const values = [];
   if (communities !== undefined) {
     for (const reference of communities.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
       const value = config.resolveCommunity(reference);
@@ -94,7 +116,6 @@ function readAnnotations(svc: ServiceView, config: ConfigView, rejections: Servi
     }
   }
   let localPref: number | undefined;
-  const localPrefText = svc.annotations[LOCAL_PREF_ANNOTATION];
   if (localPrefText !== undefined) {
     const trimmed = localPrefText.trim();
     if (/^[0-9]{1,10}$/.test(trimmed) && Number(trimmed) <= 0xffffffff) localPref = Number(trimmed);
@@ -122,71 +143,105 @@ function rejectionReason(kind: AddressKind, config: ConfigView): string {
   return `not in ${field} (${list})`;
 }
 
+function decision(
+  ip: string,
+  parsed: IpAddress | undefined,
+  kind: AddressKind,
+  field: string,
+  mode: IpMode,
+  allowedBy: Cidr | undefined,
+  rejectedReason: string | undefined,
+  coveredBy: Cidr | undefined,
+  policy: IpDecision["policy"],
+  cluster: Usability,
+): IpDecision {
+  return { ip, parsed, kind, field, mode, allowedBy, rejectedReason, coveredBy, policy, cluster };
+}
+
+/** Nodes with a usable local endpoint, as a list. */
+function usableNodes(endpoints: FamilyEndpoints | undefined): readonly string[] {
+  if (!endpoints) return NO_NODES;
+  const nodes: string[] = [];
+  for (const node of endpoints.usableNodes()) nodes.push(node);
+  return nodes;
+}
+
+const NO_NODES: readonly string[] = [];
+
 export function evaluateService(svc: ServiceView, endpoints: ServiceEndpoints | undefined, config: ConfigView): ServiceEvaluation {
   const rejections: ServiceRejection[] = [];
   const decisions: IpDecision[] = [];
-  const shared = new Map<string, Contribution>();
-  const local = new Map<string, Map<string, Contribution>>();
-  const base = { allowedBy: undefined, rejectedReason: undefined, coveredBy: undefined, policy: undefined, cluster: "none" as Usability };
+  const shared: KeyedContribution[] = [];
+  const local: LocalContribution[] = [];
 
   if (svc.ineligible) {
     for (const address of svc.addresses) {
-      decisions.push({ ...base, ip: address.ip, parsed: parseIp(address.ip), kind: ADDRESS_KIND[address.source], field: address.field, mode: "ineligible", rejectedReason: svc.ineligible });
+      decisions.push(decision(address.ip, parseIp(address.ip), ADDRESS_KIND[address.source], address.field, "ineligible", undefined, svc.ineligible, undefined, undefined, "none"));
     }
     return { shared, local, rejections, decisions };
   }
 
   const attributes = readAnnotations(svc, config, rejections);
-  const contribution = (prefix: string, kind: AddressKind): Contribution => ({ prefix, kind, source: svc.key, ...attributes });
+  const contribution = (prefix: string, kind: AddressKind): Contribution => ({
+    prefix,
+    kind,
+    source: svc.key,
+    communities: attributes.communities,
+    largeCommunities: attributes.largeCommunities,
+    localPref: attributes.localPref,
+  });
+  // Per family: the nodes advertising a Local-policy address (shared by the Service's addresses of that family).
+  let localNodes4: readonly string[] | undefined;
+  let localNodes6: readonly string[] | undefined;
 
   for (const address of svc.addresses) {
     const kind = ADDRESS_KIND[address.source];
     const ip = parseIp(address.ip);
     if (!ip) {
-      decisions.push({ ...base, ip: address.ip, parsed: undefined, kind, field: address.field, mode: "invalid", rejectedReason: `"${address.ip}" is not an IP address` });
-      rejections.push({ service: svc.key, field: address.field, ip: address.ip, kind, reason: `"${address.ip}" is not an IP address` });
+      const reason = `"${address.ip}" is not an IP address`;
+      decisions.push(decision(address.ip, undefined, kind, address.field, "invalid", undefined, reason, undefined, undefined, "none"));
+      rejections.push({ service: svc.key, field: address.field, ip: address.ip, kind, reason });
       continue;
     }
     const family: IpFamily = ip.family;
     const familyEndpoints = endpoints?.family(family);
     const cluster = usability(familyEndpoints?.cluster);
     const allowedBy = config.allowedRange(kind, ip);
-    const decision = { ...base, ip: ip.text, parsed: ip, kind, field: address.field, allowedBy, cluster };
     if (!allowedBy) {
       const reason = rejectionReason(kind, config);
-      decisions.push({ ...decision, mode: "rejected", rejectedReason: reason });
+      decisions.push(decision(ip.text, ip, kind, address.field, "rejected", allowedBy, reason, undefined, undefined, cluster));
       // Cluster IPs are allocated by Kubernetes, not chosen by tenants: not
       // advertising them is configuration, not a refusal worth an Event.
       if (kind !== RouteKind.CLUSTER_IP) rejections.push({ service: svc.key, field: address.field, ip: ip.text, kind, reason });
       continue;
     }
-    const prefix = `${ip.text}/${familyBits(family)}`;
+    const prefix = hostPrefix(ip) as string;
     let policy: IpDecision["policy"];
     if (svc.externalTrafficPolicy === "Local") policy = "externalTrafficPolicy";
     else if (kind === RouteKind.CLUSTER_IP && svc.internalTrafficPolicy === "Local") policy = "internalTrafficPolicy";
     if (policy) {
-      decisions.push({ ...decision, mode: "local", policy });
+      decisions.push(decision(ip.text, ip, kind, address.field, "local", allowedBy, undefined, undefined, policy, cluster));
       const c = contribution(prefix, kind);
       const key = contributionKey(c);
-      for (const node of familyEndpoints?.usableNodes() ?? []) {
-        let byKey = local.get(node);
-        if (!byKey) local.set(node, (byKey = new Map()));
-        byKey.set(key, c);
-      }
+      if (findKeyed(local, key)) continue;
+      const nodes = family === 4 ? (localNodes4 ??= usableNodes(familyEndpoints)) : (localNodes6 ??= usableNodes(familyEndpoints));
+      // A Service with no usable local endpoint anywhere advertises nothing for it.
+      if (nodes.length > 0) local.push({ key, contribution: c, nodes });
       continue;
     }
     const coveredBy = config.coveringAggregate(ip);
     if (coveredBy) {
-      decisions.push({ ...decision, mode: "covered", coveredBy });
+      decisions.push(decision(ip.text, ip, kind, address.field, "covered", allowedBy, undefined, coveredBy, undefined, cluster));
       continue;
     }
     if (cluster === "none") {
-      decisions.push({ ...decision, mode: "noEndpoints" });
+      decisions.push(decision(ip.text, ip, kind, address.field, "noEndpoints", allowedBy, undefined, undefined, undefined, cluster));
       continue;
     }
-    decisions.push({ ...decision, mode: "everywhere" });
+    decisions.push(decision(ip.text, ip, kind, address.field, "everywhere", allowedBy, undefined, undefined, undefined, cluster));
     const c = contribution(prefix, kind);
-    shared.set(contributionKey(c), c);
+    const key = contributionKey(c);
+    if (!findKeyed(shared, key)) shared.push({ key, contribution: c });
   }
   return { shared, local, rejections, decisions };
 }

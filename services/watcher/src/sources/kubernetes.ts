@@ -541,7 +541,9 @@ export class KubernetesSource implements ResourceSource {
 
   private onListed(stream: Stream, items: KubeObject[]): void {
     const now = this.clock.now();
-    stream.known = new Map(items.map((o) => [objectKey(o), o]));
+    const known = new Map<string, KubeObject>();
+    for (const object of items) known.set(objectKey(object), object);
+    stream.known = known;
     stream.listed = true;
     stream.lastListAt = now;
     stream.lastActivityAt = now;
@@ -549,7 +551,9 @@ export class KubernetesSource implements ResourceSource {
     this.log.debug({ informer: stream.label, objects: items.length }, "listed");
     if (this.sink) {
       // The complete set of the kind: for Secrets, every followed name's object.
-      const all = this.streamsOf(stream.kind).flatMap((s) => [...s.known.values()]);
+      const streams = this.streamsOf(stream.kind);
+      // One informer and no duplicate names in the list: the list is that set, in that order.
+      const all = streams.length === 1 && known.size === items.length ? items : streams.flatMap((s) => [...s.known.values()]);
       this.sink.replace(stream.kind, all);
     }
     if (this.syncWaiters.length > 0 && this.synced) {
