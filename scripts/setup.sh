@@ -6,13 +6,15 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: BIRD 2 and GoBGP are the interop peers; iproute2 builds the
 # namespace lab; curl is the lab's client; kubectl renders the kustomization.
+# gcc and libc6-dev compile the TCP-MD5 addon (libs/bgp/native) in `npm run build`.
 # package:command — a command already on PATH (from any package) is enough.
-PACKAGES=(bird2:bird gobgpd:gobgpd iproute2:ip curl:curl openssl:openssl kubernetes-client:kubectl docker-compose:docker-compose)
+PACKAGES=(bird2:bird gobgpd:gobgpd iproute2:ip curl:curl openssl:openssl kubernetes-client:kubectl docker-compose:docker-compose gcc:gcc)
 
 missing=()
 for entry in "${PACKAGES[@]}"; do
   command -v "${entry#*:}" >/dev/null 2>&1 || missing+=("${entry%%:*}")
 done
+[[ -f /usr/include/netinet/tcp.h ]] || missing+=(libc6-dev)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2

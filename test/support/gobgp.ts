@@ -20,6 +20,8 @@ export interface GobgpNeighbor {
   holdTime?: number;
   keepalive?: number;
   gracefulRestart?: boolean;
+  /** TCP-MD5 password (RFC 2385): gobgpd's auth-password. */
+  authPassword?: string;
 }
 
 export interface GobgpOptions {
@@ -53,6 +55,7 @@ function toml(options: GobgpOptions): string {
       "  [neighbors.config]",
       `    neighbor-address = "${n.address}"`,
       `    peer-as = ${n.asn}`,
+      ...(n.authPassword ? [`    auth-password = ${JSON.stringify(n.authPassword)}`] : []),
       "  [neighbors.transport.config]",
       `    local-address = "${n.localAddress}"`,
       `    remote-port = ${n.port ?? 179}`,

@@ -25,6 +25,8 @@ export interface ControllerOptions {
   listeners?: PeerListeners;
   /** This process has just started: the first intent's sessions advertise the graceful-restart R bit. */
   restarted?: boolean;
+  /** Why TCP-MD5 is unavailable (password peers are refused), or undefined; default: whether libs/bgp's addon loads. */
+  tcpMd5Unavailable?: () => string | undefined;
 }
 
 /** Where intent sources deliver. */
@@ -60,6 +62,7 @@ export class SpeakerController implements IntentSink, SpeakerView {
       onSessionOpened: (session) => options.listeners?.register(session),
       onSessionClosed: (session) => options.listeners?.unregister(session),
       restarted: options.restarted,
+      tcpMd5Unavailable: options.tcpMd5Unavailable,
     });
   }
 

@@ -59,7 +59,8 @@ beforeAll(async () => {
   await writeFile(path, intentYaml());
   speaker = await startSpeaker(
     { nodeName: "node-1", intentFile: path, apiListen: "127.0.0.1:0", httpListen: "127.0.0.1:0" },
-    { sessionFactory: fakes.factory, logger: quietLogger(), file: { debounceMs: 20, pollMs: 50 }, routeBatchSize: 2, subscriberBuffer: 5 },
+    // TCP-MD5 unavailable: the password peer (192.0.2.9) shows how a refused peer is reported.
+    { sessionFactory: fakes.factory, logger: quietLogger(), file: { debounceMs: 20, pollMs: 50 }, routeBatchSize: 2, subscriberBuffer: 5, tcpMd5Unavailable: () => "no addon in this test" },
   );
   client = createClient(SpeakerService, speaker.api.address);
   fakes.live("192.0.2.1")!.setState("Established");
@@ -95,7 +96,7 @@ describe("SpeakerService", () => {
     expect(tor.sent?.updates).toBe(0n);
     expect(Number(tor.stateSince?.seconds)).toBeGreaterThan(0);
     expect(plain.state).toBe(SessionState.IDLE);
-    expect(refused).toMatchObject({ state: SessionState.IDLE, lastError: expect.stringContaining("TCP-MD5 is not supported yet") });
+    expect(refused).toMatchObject({ state: SessionState.IDLE, lastError: "TCP-MD5 unavailable: no addon in this test; a peer with a password is not connected" });
   });
 
   it("ListRoutes: the intent, in batches, filtered by prefix and family", async () => {
@@ -218,7 +219,8 @@ describe("svcbgpctl against a running speaker", () => {
     const json = await cli("-o", "json", "peers");
     const peers = JSON.parse(json.stdout) as Array<{ address: string; lastError?: string }>;
     expect(peers.map((p) => p.address)).toEqual(["192.0.2.1", "192.0.2.2", "192.0.2.9", "2001:db8::1"]);
-    expect(peers[2].lastError).toContain("TCP-MD5 is not supported yet");
+    expect(peers[2].lastError).toContain("TCP-MD5 unavailable");
+    expect(json.stdout + table.stdout).not.toContain("hunter2");
   });
 
   it("rib: adj-out by default, --table intent, --peer and -o yaml", async () => {

@@ -40,6 +40,8 @@ export interface SpeakerDeps {
   subscriberBuffer?: number;
   routeBatchSize?: number;
   bgpListeners?: { create?: ListenerFactory; retryMs?: number };
+  /** Why TCP-MD5 is unavailable (password peers are refused), or undefined; default: whether libs/bgp's addon loads. */
+  tcpMd5Unavailable?: () => string | undefined;
 }
 
 export interface RunningSpeaker {
@@ -62,7 +64,7 @@ export async function startSpeaker(config: SpeakerConfig, deps: SpeakerDeps): Pr
   if (config.watcher && !config.nodeName) throw new Error("--node-name (or NODE_NAME) is required with --watcher");
   const logger = deps.logger ?? createLogger({ name: "svcbgp-speaker", level: config.logLevel });
   const listeners = new PeerListeners({ logger: logger.child({ component: "bgp-listener" }), ...deps.bgpListeners });
-  const controller = new SpeakerController({ sessionFactory: deps.sessionFactory, logger, subscriberBuffer: deps.subscriberBuffer, listeners, restarted: true });
+  const controller = new SpeakerController({ sessionFactory: deps.sessionFactory, logger, subscriberBuffer: deps.subscriberBuffer, listeners, restarted: true, tcpMd5Unavailable: deps.tcpMd5Unavailable });
 
   let fileSource: FileIntentSource | undefined;
   let watcherSource: WatcherIntentSource | undefined;

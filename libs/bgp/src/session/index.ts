@@ -1,3 +1,16 @@
 export * from "./types.js";
-export { Session, createBgpSession, type SessionDeps, type SessionLogger } from "./session.js";
+export { Session, createBgpSession, dialPeer, tcpMd5Refusal, type DialOptions, type SessionDeps, type SessionLogger } from "./session.js";
 export { BgpListener, peerAddressKey, type AcceptingSession, type BgpListenerOptions } from "./listener.js";
+export {
+  createSignedSocket,
+  createTcpSocketFd,
+  invalidTcpMd5Key,
+  loadTcpMd5Addon,
+  setTcpMd5Key,
+  tcpMd5Support,
+  tcpMd5Unavailable,
+  tcpMd5AddonPath,
+  TCP_MD5_MAX_KEY_BYTES,
+  type TcpMd5Addon,
+  type TcpMd5Support,
+} from "./tcp-md5.js";

@@ -1,11 +1,12 @@
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { BgpListener, peerAddressKey, type AcceptingSession } from "./listener.js";
+import { BgpListener, peerAddressKey, type AcceptingSession, type BgpListenerOptions } from "./listener.js";
+import { createSignedSocket, tcpMd5Support } from "./tcp-md5.js";
 
 class RecordingSession implements AcceptingSession {
   readonly accepted: Socket[] = [];
   constructor(
-    readonly options: { peerAddress: string; localAddress?: string },
+    readonly options: { peerAddress: string; localAddress?: string; password?: string },
     private readonly accept = true,
   ) {}
   acceptConnection(socket: Socket): boolean {
@@ -20,8 +21,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function listener(host = "127.0.0.1"): Promise<BgpListener> {
-  const l = new BgpListener({ host, port: 0 });
+async function listener(host = "127.0.0.1", options: Partial<BgpListenerOptions> = {}): Promise<BgpListener> {
+  const l = new BgpListener({ host, port: 0, ...options });
   await l.listen();
   cleanups.push(() => l.close());
   return l;
@@ -116,5 +117,74 @@ describe("BgpListener.close", () => {
     await again.listen();
     await again.close();
     session.accepted[0].destroy();
+  });
+});
+
+/** Dials the listener from `from`, signed with `key` if given: "open" once connected (after `ms`), "closed" when closed, "no connection" after a generous wait. */
+function dialSigned(l: BgpListener, from: string, key: string | undefined, ms = 200, waitMs = 1500): Promise<"open" | "closed" | "no connection"> {
+  const { address, port } = l.address();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve("no connection"), waitMs);
+    const settle = (outcome: "open" | "closed") => {
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const socket = key ? createSignedSocket(address, key) : connect({ host: address, port, localAddress: from });
+    if (key) socket.connect({ host: address, port, localAddress: from });
+    cleanups.push(() => socket.destroy());
+    socket.on("error", () => settle("closed"));
+    socket.on("close", () => settle("closed"));
+    socket.on("connect", () => setTimeout(() => settle("open"), ms));
+  });
+}
+
+describe("BgpListener with TCP-MD5 passwords", () => {
+  it("without TCP-MD5, a password session never gets a connection: it is closed", async () => {
+    const errors: string[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (_o: object | string, msg?: string) => void errors.push(String(msg)) };
+    const l = await listener("127.0.0.1", { logger, tcpMd5: { unavailable: () => "no addon in this test" } });
+    const session = new RecordingSession({ peerAddress: "127.0.0.2", password: "hunter2" });
+    l.register(session);
+    expect(l.keyedPeers()).toEqual([]);
+    expect(errors).toEqual(["TCP-MD5 unavailable: no addon in this test; connections from this password peer are refused"]);
+    expect(await dialSigned(l, "127.0.0.2", undefined, 500, 5_000)).toBe("closed");
+    expect(session.accepted).toHaveLength(0);
+    expect(errors.join(" ")).not.toContain("hunter2");
+  });
+
+  it.runIf(tcpMd5Support().available)("keys the listening socket per password peer: signed connections reach the session, unsigned ones never do", async () => {
+    const l = new BgpListener({ host: "127.0.0.1", port: 0 });
+    const signed = new RecordingSession({ peerAddress: "127.0.0.2", password: "s3cret" });
+    const plain = new RecordingSession({ peerAddress: "127.0.0.3" });
+    // Registered before listen(): the keys go on once the socket exists.
+    l.register(signed);
+    l.register(plain);
+    await l.listen();
+    cleanups.push(() => l.close());
+    expect(l.keyedPeers()).toEqual(["127.0.0.2"]);
+    expect(await dialSigned(l, "127.0.0.2", "s3cret")).toBe("open");
+    expect(await dialSigned(l, "127.0.0.2", undefined)).toBe("no connection");
+    expect(await dialSigned(l, "127.0.0.2", "wrong")).toBe("no connection");
+    expect(await dialSigned(l, "127.0.0.3", undefined)).toBe("open");
+    expect(signed.accepted.map((s) => s.remoteAddress)).toEqual(["127.0.0.2"]);
+    expect(plain.accepted).toHaveLength(1);
+    for (const s of [...signed.accepted, ...plain.accepted]) s.destroy();
+  });
+
+  it.runIf(tcpMd5Support().available)("keys follow the sessions: a new password replaces the key, the last session gone removes it", async () => {
+    const l = await listener();
+    const first = new RecordingSession({ peerAddress: "127.0.0.2", password: "one" });
+    l.register(first);
+    const second = new RecordingSession({ peerAddress: "127.0.0.2", password: "two" });
+    l.unregister(first);
+    l.register(second);
+    expect(l.keyedPeers()).toEqual(["127.0.0.2"]);
+    expect(await dialSigned(l, "127.0.0.2", "one")).toBe("no connection");
+    expect(await dialSigned(l, "127.0.0.2", "two")).toBe("open");
+    l.unregister(second);
+    expect(l.keyedPeers()).toEqual([]);
+    // No key any more: an unsigned connection from the address reaches the listener (and is closed: no session).
+    expect(await dialSigned(l, "127.0.0.2", undefined, 500, 5_000)).toBe("closed");
+    for (const s of second.accepted) s.destroy();
   });
 });

@@ -5,15 +5,24 @@
  * and be resolved by the session. A connection from an address with no
  * session is closed at once, before a byte is read: only configured peers
  * may talk BGP to us.
+ *
+ * TCP-MD5 (RFC 2385): for every registered session with a password, the
+ * listening socket holds that key for the peer's address, so the kernel
+ * accepts only connections signed with it (and accepted sockets inherit the
+ * key). Keys come and go with the sessions. A password session is handed a
+ * connection only while the listener holds exactly its key; without the
+ * TCP-MD5 addon, connections from password peers are refused, never accepted
+ * unsigned.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer, isIP, type AddressInfo, type Server, type Socket } from "node:net";
 import { canonicalAddress } from "../codec/prefix.js";
 import type { SessionLogger } from "./session.js";
+import { setTcpMd5Key, tcpMd5Unavailable } from "./tcp-md5.js";
 import type { SessionOptions } from "./types.js";
 
 /** What the listener needs of a session (Session has it). */
 export interface AcceptingSession {
-  readonly options: Readonly<Pick<SessionOptions, "peerAddress" | "localAddress">>;
+  readonly options: Readonly<Pick<SessionOptions, "peerAddress" | "localAddress" | "password">>;
   /** Takes an inbound connection from the peer; false when refused (the listener then closes it). */
   acceptConnection(socket: Socket): boolean;
 }
@@ -26,6 +35,13 @@ export interface BgpListenerOptions {
   /** For "::": accept IPv6 only, so "0.0.0.0" can be bound on the same port too (default true). */
   ipv6Only?: boolean;
   logger?: SessionLogger;
+  /** TCP-MD5 for password sessions; default: the addon (tests may substitute). */
+  tcpMd5?: {
+    /** Why TCP-MD5 is unavailable, or undefined. */
+    unavailable?: () => string | undefined;
+    /** Installs (empty key: deletes) a peer address's key on the listening socket. */
+    setKey?: (fd: number, address: string, key: string) => void;
+  };
 }
 
 const silent: SessionLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -47,9 +63,17 @@ export class BgpListener {
   private readonly log: SessionLogger;
   private readonly open = new Set<Socket>();
   private listening = false;
+  /** TCP-MD5 keys held by the listening socket, by peer address key. */
+  private readonly keys = new Map<string, string>();
+  /** The last problem logged per peer address (logged once until it changes). */
+  private readonly keyProblems = new Map<string, string>();
+  private readonly tcpMd5Unavailable: () => string | undefined;
+  private readonly setKey: (fd: number, address: string, key: string) => void;
 
   constructor(private readonly options: BgpListenerOptions) {
     this.log = options.logger ?? silent;
+    this.tcpMd5Unavailable = options.tcpMd5?.unavailable ?? tcpMd5Unavailable;
+    this.setKey = options.tcpMd5?.setKey ?? ((fd, address, key) => setTcpMd5Key(fd, address, key));
     this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
   }
 
@@ -63,6 +87,7 @@ export class BgpListener {
         this.server.off("error", fail);
         this.server.on("error", (err) => this.log.error({ listen: this.label, err: err.message }, "BGP listener error"));
         this.listening = true;
+        this.syncKeys();
         resolve();
       });
     });
@@ -85,6 +110,7 @@ export class BgpListener {
     const list = this.sessions.get(key) ?? [];
     if (!list.includes(session)) list.push(session);
     this.sessions.set(key, list);
+    this.syncKeys();
   }
 
   unregister(session: AcceptingSession): void {
@@ -92,6 +118,12 @@ export class BgpListener {
     const list = this.sessions.get(key)?.filter((s) => s !== session) ?? [];
     if (list.length) this.sessions.set(key, list);
     else this.sessions.delete(key);
+    this.syncKeys();
+  }
+
+  /** Peer addresses whose TCP-MD5 key the listening socket holds. */
+  keyedPeers(): string[] {
+    return [...this.keys.keys()].sort();
   }
 
   /**
@@ -102,6 +134,7 @@ export class BgpListener {
   async close(): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
+    this.keys.clear();
     for (const socket of this.open) socket.destroy();
     this.server.close();
   }
@@ -109,6 +142,78 @@ export class BgpListener {
   private get label(): string {
     const { host, port } = this.options;
     return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  }
+
+  /** Whether a peer at this address can reach this listener (same family, or IPv4 on a dual-stack "::"). */
+  private servesFamily(address: string): boolean {
+    const { host } = this.options;
+    const peerFamily = isIP(address);
+    if (host.includes(":")) return peerFamily === 6 || (host === "::" && this.options.ipv6Only === false);
+    return peerFamily === 4;
+  }
+
+  /** Logs a problem with a peer's key once, until it changes or goes (undefined). */
+  private problem(id: string, problem: string | undefined, log: () => void): void {
+    if (problem === undefined) {
+      this.keyProblems.delete(id);
+      return;
+    }
+    if (this.keyProblems.get(id) === problem) return;
+    this.keyProblems.set(id, problem);
+    log();
+  }
+
+  /** Makes the listening socket's TCP-MD5 keys those of the registered sessions. */
+  private syncKeys(): void {
+    if (!this.listening) return;
+    const wanted = new Map<string, string>();
+    for (const [address, sessions] of this.sessions) {
+      const keyed = sessions.filter((s) => s.options.password);
+      if (keyed.length === 0 || !this.servesFamily(address)) continue;
+      const key = keyed[0].options.password!;
+      wanted.set(address, key);
+      const disagree = sessions.some((s) => s.options.password !== key);
+      this.problem(`${address} sessions`, disagree ? "disagree" : undefined, () =>
+        this.log.warn(
+          { listen: this.label, peer: address },
+          "sessions with this peer address have different TCP-MD5 passwords (or some have none); the kernel keys an address once: only the first password session can accept connections",
+        ),
+      );
+    }
+    const fd = (this.server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    const unavailable = wanted.size ? this.tcpMd5Unavailable() : undefined;
+    for (const [address, key] of [...this.keys]) {
+      if (wanted.get(address) === key) continue;
+      this.keys.delete(address);
+      if (wanted.has(address) || fd === undefined || fd < 0) continue;
+      try {
+        this.setKey(fd, address, "");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.log.warn({ listen: this.label, peer: address, err: (err as Error).message }, "cannot delete a TCP-MD5 key from the BGP listener");
+      }
+    }
+    for (const id of [...this.keyProblems.keys()]) if (!wanted.has(id.split(" ")[0])) this.keyProblems.delete(id);
+    for (const [address, key] of wanted) {
+      if (this.keys.get(address) === key) continue;
+      if (unavailable !== undefined) {
+        this.problem(`${address} key`, "unavailable", () =>
+          this.log.error({ listen: this.label, peer: address }, `TCP-MD5 unavailable: ${unavailable}; connections from this password peer are refused`),
+        );
+        continue;
+      }
+      try {
+        if (fd === undefined || fd < 0) throw new Error("the listening socket has no file descriptor");
+        this.setKey(fd, address, key);
+        this.keys.set(address, key);
+        this.problem(`${address} key`, undefined, () => {});
+        this.log.debug({ listen: this.label, peer: address }, "TCP-MD5 key set on the BGP listener");
+      } catch (err) {
+        const message = (err as Error).message;
+        this.problem(`${address} key`, `error: ${message}`, () =>
+          this.log.error({ listen: this.label, peer: address, err: message }, "cannot set the TCP-MD5 key on the BGP listener; connections from this password peer are refused"),
+        );
+      }
+    }
   }
 
   private onConnection(socket: Socket): void {
@@ -129,6 +234,8 @@ export class BgpListener {
     this.open.add(socket);
     socket.once("close", () => this.open.delete(socket));
     for (const session of ordered) {
+      // A password session takes only connections the kernel checked against its key.
+      if (session.options.password && this.keys.get(remote) !== session.options.password) continue;
       if (session.acceptConnection(socket)) {
         socket.off("error", onError);
         this.open.delete(socket);
@@ -136,7 +243,7 @@ export class BgpListener {
         return;
       }
     }
-    this.log.debug({ listen: this.label, remote, port: socket.remotePort }, "BGP connection refused by its session (stopped, or a collision already in progress); closed");
+    this.log.debug({ listen: this.label, remote, port: socket.remotePort }, "BGP connection refused by its session (stopped, a collision already in progress, or its TCP-MD5 key is not on this listener); closed");
     socket.destroy();
   }
 }

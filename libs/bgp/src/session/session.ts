@@ -4,7 +4,7 @@
  * routes the speaker wants. The speaker only says which routes it wants; the
  * session decides what to send and when.
  */
-import { connect as netConnect, isIPv6, type Socket } from "node:net";
+import { connect as netConnect, isIPv6, Socket } from "node:net";
 import { endOfRib, endOfRibFamily } from "../codec/update.js";
 import { packIpv4Updates, packUpdates } from "../codec/pack.js";
 import { describeNotification } from "../codec/constants.js";
@@ -21,6 +21,7 @@ import { buildKeyedBatch, type KeyedRoutes, type SessionFacts } from "../rib/pol
 import { WantedRoutes } from "../rib/wanted-routes.js";
 import { Connection, emptyCounts } from "./connection.js";
 import { ribEntry } from "./rib-entry.js";
+import { createSignedSocket, invalidTcpMd5Key, tcpMd5Unavailable } from "./tcp-md5.js";
 import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionListenOptions, SessionOptions, SessionStateName, SessionStatus, StopMode } from "./types.js";
 
 const DEFAULT_PORT = 179;
@@ -49,8 +50,33 @@ const silent: SessionLogger = { debug() {}, info() {}, warn() {}, error() {} };
 export interface SessionDeps {
   logger?: SessionLogger;
   clock?: Clock;
-  /** Dials the peer; tests may substitute. */
-  dial?: (options: { host: string; port: number; localAddress?: string }) => Socket;
+  /** Dials the peer (signing the connection with `password`, TCP-MD5); tests may substitute. */
+  dial?: (options: DialOptions) => Socket;
+  /** Why TCP-MD5 is unavailable, or undefined when it is available; default: whether the addon loads. */
+  tcpMd5Unavailable?: () => string | undefined;
+}
+
+export interface DialOptions {
+  host: string;
+  port: number;
+  localAddress?: string;
+  /** TCP-MD5 key (RFC 2385) for the connection. */
+  password?: string;
+}
+
+/** The default dialler: net.connect, or for a password a TCP-MD5-keyed socket (from the addon) that net connects. */
+export function dialPeer(o: DialOptions): Socket {
+  if (!o.password) return netConnect({ host: o.host, port: o.port, localAddress: o.localAddress, family: isIPv6(o.host) ? 6 : 4 });
+  return createSignedSocket(o.host, o.password).connect({ host: o.host, port: o.port, localAddress: o.localAddress, family: isIPv6(o.host) ? 6 : 4 });
+}
+
+/** Why a session with these options cannot use TCP-MD5 (they have a password), or undefined. Never contains the password. */
+export function tcpMd5Refusal(options: Pick<SessionOptions, "password">, unavailable: () => string | undefined = tcpMd5Unavailable): string | undefined {
+  if (!options.password) return undefined;
+  const invalid = invalidTcpMd5Key(options.password);
+  if (invalid) return `${invalid}; the session is not started`;
+  const reason = unavailable();
+  return reason === undefined ? undefined : `TCP-MD5 unavailable: ${reason}; the session is not started (a peer with a password is never connected without it)`;
 }
 
 function familyName(afi: number): "ipv4" | "ipv6" {
@@ -109,6 +135,7 @@ export class Session implements BgpSession {
     };
     if (options.keepaliveTime) config.keepaliveTime = options.keepaliveTime;
     if (options.ttlSecurity) this.refused = "GTSM (ttlSecurity) needs IP_MINTTL, which Node.js sockets cannot set; the session is not started";
+    this.refused ??= tcpMd5Refusal(options, deps.tcpMd5Unavailable);
     this.pair = new ConnectionPair(config, this.clock, (id, actions) => this.perform(id, actions));
   }
 
@@ -261,12 +288,19 @@ export class Session implements BgpSession {
   }
 
   private dial(id: number): void {
-    const { peerAddress, localAddress } = this.options;
+    const { peerAddress, localAddress, password } = this.options;
     const port = this.options.peerPort ?? DEFAULT_PORT;
-    const dial = this.deps.dial ?? ((o) => netConnect({ host: o.host, port: o.port, localAddress: o.localAddress, family: isIPv6(o.host) ? 6 : 4 }));
-    const socket = dial({ host: peerAddress, port, localAddress });
+    const dial = this.deps.dial ?? dialPeer;
+    let socket: Socket;
+    try {
+      socket = dial(password ? { host: peerAddress, port, localAddress, password } : { host: peerAddress, port, localAddress });
+    } catch (err) {
+      // A socket that could not even be made (EMFILE, a TCP-MD5 key the kernel refused) fails like a connect, after this turn.
+      socket = new Socket();
+      process.nextTick(() => socket.destroy(err as Error));
+    }
     this.dials.set(id, socket);
-    const timeout = setTimeout(() => socket.destroy(new Error("connect timeout")), this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    const timeout = setTimeout(() => socket.destroy(new Error(`connect timeout${this.noAnswerHint()}`)), this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     const fail = (err: Error) => {
       clearTimeout(timeout);
       if (this.dials.get(id) !== socket) return;
@@ -330,10 +364,19 @@ export class Session implements BgpSession {
     socket.on("close", () => lost());
   }
 
+  /** A TCP-MD5 mismatch is silent (the peer's kernel drops badly signed or unsigned segments): a dial just gets no answer. */
+  private noAnswerHint(): string {
+    return this.options.password ? " (TCP-MD5: check that the peer has the same password)" : "";
+  }
+
   private drop(id: number): void {
     const dial = this.dials.get(id);
     if (dial) {
       this.dials.delete(id);
+      // The connect retry timer gave up on a dial still unanswered: say so, or the session would show no error at all.
+      if (dial.connecting && !this.stopped && this.establishedId === null) {
+        this.lastError = `connect to ${this.options.peerAddress}:${this.options.peerPort ?? DEFAULT_PORT}: no answer before the connect retry timer expired${this.noAnswerHint()}`;
+      }
       dial.destroy();
     }
     const connection = this.connections.get(id);

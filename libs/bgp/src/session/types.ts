@@ -37,6 +37,12 @@ export interface SessionOptions {
   restarting?: boolean;
   /** Do not dial; wait for the peer (accepted connections come through `acceptConnection`). */
   passive?: boolean;
+  /**
+   * TCP-MD5 password (RFC 2385, at most 80 bytes). Connections to and from
+   * the peer are signed with it; without the TCP-MD5 addon the session does
+   * not start (it never connects unsigned). Never logged or reported.
+   */
+  password?: string;
   /** GTSM (RFC 5082) hop count; 0 disables. */
   ttlSecurity?: number;
   /** Keep received routes (Adj-RIB-In); default true. */

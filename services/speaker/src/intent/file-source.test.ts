@@ -16,12 +16,13 @@ let dir: string;
 let logLines: Array<Record<string, unknown>>;
 let source: FileIntentSource | undefined;
 
-function setup(path: string, pollMs = 50) {
+/** TCP-MD5 counts as available (fake sessions need no addon) unless `tcpMd5Unavailable` says why not. */
+function setup(path: string, pollMs = 50, tcpMd5Unavailable?: string) {
   const sink = new PassThrough();
   sink.on("data", (chunk: Buffer) => logLines.push(...chunk.toString().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)));
   const logger = createLogger({ name: "test", destination: sink });
   const fakes = fakeSessionFactory();
-  const controller = new SpeakerController({ sessionFactory: fakes.factory, logger });
+  const controller = new SpeakerController({ sessionFactory: fakes.factory, logger, tcpMd5Unavailable: () => tcpMd5Unavailable });
   source = new FileIntentSource({ path, sink: controller, logger, nodeName: "node-1", debounceMs: 20, pollMs });
   return { fakes, controller, source };
 }
@@ -112,14 +113,27 @@ describe("FileIntentSource", () => {
     expect(controller.intentRoutes().map((r) => r.prefix)).toEqual(["10.49.0.0/16"]);
   });
 
-  it("refuses a peer with a password but connects the others", async () => {
+  it("without TCP-MD5, refuses a peer with a password but connects the others", async () => {
+    const path = join(dir, "intent.yaml");
+    await writeFile(path, `${yamlIntent(["10.49.0.0/16"])}`.replace("peers:\n", "peers:\n  - address: 192.0.2.7\n    asn: 64512\n    password: hunter2\n"));
+    const { fakes, controller, source } = setup(path, 50, "no addon in this test");
+    await source.start();
+    expect(fakes.sessions.map((s) => s.options.peerAddress)).toEqual(["192.0.2.1"]);
+    expect(controller.peers().find((p) => p.key === "192.0.2.7:179")?.refused).toMatch(/^TCP-MD5 unavailable: no addon in this test/);
+    expect(JSON.stringify(logLines)).not.toContain("hunter2");
+    expect(logLines.some((l) => l.level === "error" && String(l.msg).includes("TCP-MD5 unavailable"))).toBe(true);
+  });
+
+  it("with TCP-MD5, connects a peer with a password, which no log line shows", async () => {
     const path = join(dir, "intent.yaml");
     await writeFile(path, `${yamlIntent(["10.49.0.0/16"])}`.replace("peers:\n", "peers:\n  - address: 192.0.2.7\n    asn: 64512\n    password: hunter2\n"));
     const { fakes, controller, source } = setup(path);
     await source.start();
-    expect(fakes.sessions.map((s) => s.options.peerAddress)).toEqual(["192.0.2.1"]);
-    expect(controller.peers().find((p) => p.key === "192.0.2.7:179")?.refused).toMatch(/TCP-MD5 is not supported yet/);
+    expect(fakes.sessions.map((s) => [s.options.peerAddress, s.options.password])).toEqual([
+      ["192.0.2.7", "hunter2"],
+      ["192.0.2.1", undefined],
+    ]);
+    expect(controller.peers().every((p) => p.refused === undefined)).toBe(true);
     expect(JSON.stringify(logLines)).not.toContain("hunter2");
-    expect(logLines.some((l) => l.level === "error" && String(l.msg).includes("TCP-MD5 is not supported yet"))).toBe(true);
   });
 });

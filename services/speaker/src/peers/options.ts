@@ -26,6 +26,8 @@ export function sessionOptionsFor(peer: Peer, node: NodeSettings): SessionOption
   if (peer.gracefulRestart?.enabled) options.gracefulRestart = { enabled: true, restartTime: peer.gracefulRestart.restartTime || DEFAULT_RESTART_TIME };
   if (peer.ttlSecurity) options.ttlSecurity = peer.ttlSecurity;
   if (peer.passive) options.passive = true;
+  // Part of the options, so a changed password restarts the session (never logged: changedOptionNames gives names only).
+  if (peer.password) options.password = peer.password;
   return options;
 }
 

@@ -1,7 +1,9 @@
+import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { createLogger } from "@svcbgp/telemetry";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { PeerSchema, RouteSchema, type Peer, type Route } from "@svcbgp/api";
-import { PeerReconciler, TCP_MD5_UNSUPPORTED } from "./reconciler.js";
+import { PeerReconciler, tcpMd5Refused } from "./reconciler.js";
 import { fakeSessionFactory } from "../testing/fake-session.js";
 import { quietLogger } from "../testing/fixtures.js";
 
@@ -9,9 +11,10 @@ const node = { routerId: "192.0.2.10", localAsn: 64512 };
 const peer = (init: MessageInitShape<typeof PeerSchema> & { address: string }): Peer => create(PeerSchema, { asn: 64512, ...init });
 const route = (prefix: string, init: MessageInitShape<typeof RouteSchema> = {}): Route => create(RouteSchema, { prefix, ...init });
 
-function setup() {
+/** TCP-MD5 available (the default here: fake sessions need no addon) unless `tcpMd5Unavailable` says why not. */
+function setup(tcpMd5Unavailable?: string) {
   const fakes = fakeSessionFactory();
-  const reconciler = new PeerReconciler({ factory: fakes.factory, logger: quietLogger() });
+  const reconciler = new PeerReconciler({ factory: fakes.factory, logger: quietLogger(), tcpMd5Unavailable: () => tcpMd5Unavailable });
   return { fakes, reconciler };
 }
 
@@ -98,8 +101,8 @@ describe("PeerReconciler", () => {
     expect(fakes.sessions.slice(4).map((s) => [s.options.peerAddress, s.options.localAsn])).toEqual([["192.0.2.2", 64513]]);
   });
 
-  it("refuses a peer with a password and keeps the others working", async () => {
-    const { fakes, reconciler } = setup();
+  it("without TCP-MD5, refuses a peer with a password and keeps the others working", async () => {
+    const { fakes, reconciler } = setup("no addon");
     await reconciler.reconcile({
       node,
       peers: [peer({ address: "192.0.2.1", password: "s3cret" }), peer({ address: "192.0.2.2" })],
@@ -109,12 +112,52 @@ describe("PeerReconciler", () => {
     expect(fakes.sessions.map((s) => s.options.peerAddress)).toEqual(["192.0.2.2"]);
     const refused = reconciler.peers().find((m) => m.key === "192.0.2.1:179")!;
     expect(refused.session).toBeUndefined();
-    expect(refused.refused).toBe(TCP_MD5_UNSUPPORTED);
-    expect(refused.refused).toContain("TCP-MD5 is not supported yet");
+    expect(refused.refused).toBe(tcpMd5Refused("no addon"));
+    expect(refused.refused).toBe("TCP-MD5 unavailable: no addon; a peer with a password is not connected");
     // Dropping the password lets the peer connect.
     await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1" }), peer({ address: "192.0.2.2" })], upsertedRoutes: [], withdrawnPrefixes: [] });
     expect(fakes.sessions.map((s) => s.options.peerAddress)).toEqual(["192.0.2.2", "192.0.2.1"]);
     expect(fakes.sessions[1].routeCalls()).toEqual([{ upserts: ["10.49.0.0/16"], withdrawals: [] }]);
+  });
+
+  it("with TCP-MD5, gives a password peer a session with its password; a new password restarts only that session", async () => {
+    const { fakes, reconciler } = setup();
+    const peers = [peer({ address: "192.0.2.1", password: "s3cret" }), peer({ address: "192.0.2.2" })];
+    await reconciler.reconcile({ node, peers, upsertedRoutes: [route("10.49.0.0/16")], withdrawnPrefixes: [] });
+    expect(fakes.sessions.map((s) => [s.options.peerAddress, s.options.password])).toEqual([
+      ["192.0.2.1", "s3cret"],
+      ["192.0.2.2", undefined],
+    ]);
+    expect(reconciler.peers().every((m) => m.refused === undefined)).toBe(true);
+    const [signed, plain] = fakes.sessions;
+    // Same password: nothing restarts.
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", password: "s3cret" }), peers[1]], upsertedRoutes: [], withdrawnPrefixes: [] });
+    expect(fakes.sessions).toHaveLength(2);
+    // Rotated password: that session restarts with it, with the current routes.
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", password: "n3w" }), peers[1]], upsertedRoutes: [], withdrawnPrefixes: [] });
+    expect(signed.calls.at(-1)).toMatchObject({ op: "stop", mode: "admin-shutdown", message: "session parameters changed" });
+    expect(plain.stopped).toBe(false);
+    expect(fakes.sessions[2].options).toMatchObject({ peerAddress: "192.0.2.1", password: "n3w" });
+    expect(fakes.sessions[2].routeCalls()).toEqual([{ upserts: ["10.49.0.0/16"], withdrawals: [] }]);
+    // Password removed: restarts unsigned.
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1" }), peers[1]], upsertedRoutes: [], withdrawnPrefixes: [] });
+    expect(fakes.sessions[3].options.password).toBeUndefined();
+  });
+
+  it("logs a password change by option name only", async () => {
+    const lines: string[] = [];
+    const sink = new PassThrough();
+    sink.on("data", (chunk: Buffer) => lines.push(chunk.toString()));
+    const fakes = fakeSessionFactory();
+    const reconciler = new PeerReconciler({ factory: fakes.factory, logger: createLogger({ name: "test", level: "debug", destination: sink }), tcpMd5Unavailable: () => undefined });
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", password: "hunter2" })], upsertedRoutes: [], withdrawnPrefixes: [] });
+    await reconciler.reconcile({ node, peers: [peer({ address: "192.0.2.1", password: "correct-horse" })], upsertedRoutes: [], withdrawnPrefixes: [] });
+    await new Promise((resolve) => setImmediate(resolve));
+    const text = lines.join("");
+    expect(text).toContain('"changed":["password"]');
+    expect(text).toContain('"tcpMd5":true');
+    expect(text).not.toContain("hunter2");
+    expect(text).not.toContain("correct-horse");
   });
 
   it("skips route upserts that change nothing the session sends (reasons only)", async () => {

@@ -5,11 +5,14 @@
  * - A changed session parameter restarts that session only.
  * - A route change never restarts a session: it becomes one updateRoutes
  *   call per session, carrying only the routes that differ.
- * - A peer with a password is refused (no TCP-MD5 yet) and never dialled.
+ * - A peer with a password gets a TCP-MD5 session (RFC 2385) when the
+ *   addon is available; otherwise it is refused with the reason and never
+ *   dialled (never connected unsigned). A changed password restarts the session.
  * - After a process start (option `restarted`), the sessions of the first
  *   reconcile advertise the graceful-restart R bit ("I restarted").
  */
 import type { Peer, Route } from "@svcbgp/api";
+import { tcpMd5Unavailable } from "@svcbgp/bgp";
 import type { Logger } from "@svcbgp/telemetry";
 import { parseIp, type IpFamily } from "@svcbgp/config";
 import { peerKey } from "../intent/keys.js";
@@ -18,7 +21,10 @@ import type { OutRoute, PeerSession, SessionEvent, SessionOptions, StopMode } fr
 
 export type SessionFactory = (options: SessionOptions, logger: Logger) => PeerSession;
 
-export const TCP_MD5_UNSUPPORTED = "TCP-MD5 is not supported yet: a peer with a password is not connected";
+/** Why a password peer is refused when TCP-MD5 cannot be used here. */
+export function tcpMd5Refused(reason: string): string {
+  return `TCP-MD5 unavailable: ${reason}; a peer with a password is not connected`;
+}
 
 /** One peer of the intent and the session that serves it (if any). */
 export interface ManagedPeer {
@@ -64,6 +70,8 @@ export interface ReconcilerOptions {
    * send us their routes without waiting for our End-of-RIB. Later sessions do not.
    */
   restarted?: boolean;
+  /** Why TCP-MD5 is unavailable (password peers are then refused), or undefined; default: whether libs/bgp's addon loads. */
+  tcpMd5Unavailable?: () => string | undefined;
 }
 
 export function prefixFamily(prefix: string): IpFamily {
@@ -142,8 +150,9 @@ export class PeerReconciler {
   async reconcile(input: ReconcileInput): Promise<void> {
     const wanted = new Map(input.peers.map((p) => [peerKey(p), p]));
     const plans = new Map<string, { peer: Peer; options: SessionOptions; refused?: string }>();
+    const md5Unavailable = [...wanted.values()].some((p) => p.password) ? (this.options.tcpMd5Unavailable ?? tcpMd5Unavailable)() : undefined;
     for (const [key, peer] of wanted) {
-      plans.set(key, { peer, options: sessionOptionsFor(peer, input.node), refused: peer.password ? TCP_MD5_UNSUPPORTED : undefined });
+      plans.set(key, { peer, options: sessionOptionsFor(peer, input.node), refused: peer.password && md5Unavailable !== undefined ? tcpMd5Refused(md5Unavailable) : undefined });
     }
 
     // 1. Stop sessions that are gone or whose parameters changed.
@@ -257,7 +266,7 @@ export class PeerReconciler {
     if (this.routeEvents) this.subscribeRoutes(m, session);
     const initial = [...this.advertised.values()].filter((r) => prefixFamily(r.prefix) === m.family);
     if (initial.length) session.updateRoutes(initial, []);
-    m.logger.info({ asn: options.peerAsn, localAsn: options.localAsn, localAddress: options.localAddress, passive: options.passive ?? false }, "starting BGP session");
+    m.logger.info({ asn: options.peerAsn, localAsn: options.localAsn, localAddress: options.localAddress, passive: options.passive ?? false, tcpMd5: Boolean(options.password) }, "starting BGP session");
     session.start();
   }
 

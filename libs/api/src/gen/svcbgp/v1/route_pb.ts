@@ -143,8 +143,9 @@ export type Peer = Message<"svcbgp.v1.Peer"> & {
   ttlSecurity: number;
 
   /**
-   * TCP-MD5 password (RFC 2385). Never logged. A peer with a password is
-   * refused until TCP-MD5 is supported.
+   * TCP-MD5 password (RFC 2385, at most 80 bytes). Never logged. The
+   * session is signed with it; a speaker without its TCP-MD5 addon refuses
+   * the peer (with the reason) rather than connect without it.
    *
    * @generated from field: string password = 10;
    */
