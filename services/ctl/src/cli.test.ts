@@ -22,7 +22,10 @@ const intent = create(NodeIntentSchema, {
   nodeName: "node-1",
   routerId: "192.168.1.10",
   localAsn: 64512,
-  peers: [{ address: "192.168.1.1", asn: 64512, sourceAddress: "192.168.1.10", gracefulRestart: { enabled: true, restartTime: 120 } }],
+  peers: [
+    { address: "192.168.1.1", asn: 64512, sourceAddress: "192.168.1.10", gracefulRestart: { enabled: true, restartTime: 120 } },
+    { address: "192.168.1.2", asn: 64512, password: "s3cret-from-a-Secret" },
+  ],
   routes: [
     { prefix: "10.49.62.131/32", reasons: [{ source: "default/nginx", kind: RouteKind.CLUSTER_IP }] },
     { prefix: "10.49.0.0/16", communities: ["64512:100"], reasons: [{ source: "default", kind: RouteKind.CLUSTER_IP_RANGE }] },
@@ -117,6 +120,16 @@ describe("svcbgpctl against the watcher", () => {
     const { stdout } = await ctl("-o", "yaml", "intent", "--node", "node-1");
     expect(stdout).toContain("nodeName: node-1");
     expect(stdout).toContain("- address: 192.168.1.1");
+  });
+
+  it("never prints a peer password", async () => {
+    for (const output of ["json", "yaml", "table"]) {
+      const { status, stdout } = await ctl("-o", output, "intent", "--node", "node-1");
+      expect(status).toBe(0);
+      expect(stdout).toContain("192.168.1.2");
+      expect(stdout).not.toContain("s3cret");
+      if (output !== "table") expect(stdout).toContain("<redacted>");
+    }
   });
 
   it("explains each IP per node, including rejected IPs", async () => {

@@ -29,6 +29,8 @@ import { OUTPUT_FORMATS, formatData, toJsonArray, toJsonValue, type OutputFormat
 export const DEFAULT_WATCHER = "127.0.0.1:50051";
 export const DEFAULT_SPEAKER = "127.0.0.1:50052";
 const CALL_DEADLINE_MS = 10_000;
+/** What `intent` prints instead of a peer password. */
+const REDACTED = "<redacted>";
 
 const RIB_TABLES: Record<string, RibTable> = { intent: RibTable.INTENT, "adj-in": RibTable.ADJ_IN, "adj-out": RibTable.ADJ_OUT };
 const FAMILIES: Record<string, AddressFamily> = { ipv4: AddressFamily.IPV4, ipv6: AddressFamily.IPV6 };
@@ -114,7 +116,9 @@ export function buildCli(io: CliIo): Command {
       withWatcher(async (client) => {
         const { revision, intent } = await client.getIntent({ nodeName: opts.node }, { deadline: CALL_DEADLINE_MS });
         if (!intent) throw new CliError(`the watcher has no intent for node ${opts.node}`);
-        print(() => intentTable(revision, intent), () => toJsonValue(NodeIntentSchema, intent), "");
+        // Peer passwords are the speaker's to use, not the terminal's or a pasted bug report's.
+        const shown = { ...intent, peers: intent.peers.map((p) => (p.password ? { ...p, password: REDACTED } : p)) };
+        print(() => intentTable(revision, shown), () => toJsonValue(NodeIntentSchema, shown), "");
       }),
     );
 
