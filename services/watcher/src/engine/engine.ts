@@ -43,6 +43,13 @@ export interface RouteEngineOptions {
    * (Calico likewise reads them from the namespace calico-node runs in).
    */
   secretNamespace?: string;
+  /**
+   * Keep a peer's last password while its Secret cannot be read (default
+   * true), so a rotation done out of order does not drop the sessions. False
+   * makes the engine a function of the current objects alone, which the
+   * property tests compare with an engine built from scratch.
+   */
+  keepLastPasswords?: boolean;
 }
 
 export interface NodeSummaryInfo {
@@ -83,6 +90,7 @@ function byString(a: string, b: string): number {
 export class RouteEngine implements ResourceSink, NodeIndex {
   readonly model = new ClusterModel();
   readonly secretNamespace: string;
+  private readonly keepLastPasswords: boolean;
 
   private config = new ConfigView(undefined);
   private readonly endpoints = new EndpointIndex();
@@ -105,6 +113,7 @@ export class RouteEngine implements ResourceSink, NodeIndex {
 
   constructor(options: RouteEngineOptions = {}) {
     this.secretNamespace = options.secretNamespace ?? DEFAULT_SECRET_NAMESPACE;
+    this.keepLastPasswords = options.keepLastPasswords ?? true;
   }
 
   // ---- input ----
@@ -524,7 +533,7 @@ export class RouteEngine implements ResourceSink, NodeIndex {
 
   private passwordIssues(): ConfigIssueRecord[] {
     const out: ConfigIssueRecord[] = [];
-    for (const state of this.passwords.values()) if ("issue" in state) out.push(state.issue);
+    for (const state of this.passwords.values()) if (state.issue) out.push(state.issue);
     return out;
   }
 
@@ -533,7 +542,7 @@ export class RouteEngine implements ResourceSink, NodeIndex {
     this.peerValues = this.model.bgpPeers();
     const passwords = new Map<string, PasswordState>();
     for (const peer of this.peerValues) {
-      const state = resolvePassword(peer, this.model.secrets, this.secretNamespace);
+      const state = resolvePassword(peer, this.model.secrets, this.secretNamespace, this.keepLastPasswords ? this.passwords.get(peer.name) : undefined);
       if (state) passwords.set(peer.name, state);
     }
     this.passwords = passwords;

@@ -113,8 +113,25 @@ describe("passwords", () => {
     const rotated = engine.apply(upsert("Secret", secret("bgp-secrets", { tor: "n3w" })));
     expect(engine.delta("node-2", rotated.forNode("node-2")!).upsertedPeers[0].password).toBe("n3w");
 
+    // The Secret going away (a rotation half done, a mistake) keeps the sessions up with the password they had, and says so.
     const gone = engine.apply(remove("Secret", secret("bgp-secrets", {})));
-    expect(engine.delta("node-2", gone.forNode("node-2")!).removedPeers).toEqual(["192.168.1.1"]);
+    expect(gone.forNode("node-2")).toBeUndefined();
+    expect(engine.intent("node-2")!.peers[0].password).toBe("n3w");
+    expect(engine.configIssues()).toEqual([
+      { resource: "BGPPeer/tor", field: "spec.password.secretKeyRef", reason: expect.stringContaining("not found; the peer keeps the password it had") },
+    ]);
+  });
+
+  it("keeps the last password while the BGPPeer points at a Secret that does not exist yet", () => {
+    const engine = engineWithNodes();
+    load(engine, [secret("bgp-secrets", { tor: "old" }), withPassword]);
+    const moved = bgpPeer("tor", { peerIP: "192.168.1.1", asNumber: 64512, password: { secretKeyRef: { name: "bgp-secrets-v2", key: "tor" } } });
+    engine.apply(upsert("BGPPeer", moved));
+    expect(engine.intent("node-1")!.peers.map((p) => p.password)).toEqual(["old"]);
+    expect(engine.configIssues()[0].reason).toContain("Secret svcbgp-system/bgp-secrets-v2 not found; the peer keeps the password it had");
+    const created = engine.apply(upsert("Secret", secret("bgp-secrets-v2", { tor: "new" })));
+    expect(engine.delta("node-1", created.forNode("node-1")!).upsertedPeers.map((p) => p.password)).toEqual(["new"]);
+    expect(engine.configIssues()).toEqual([]);
   });
 
   it("takes the namespace from the constructor", () => {

@@ -24,21 +24,28 @@ export function peerKey(address: string, port: number): string {
 const PEER = PeerSchema.typeName as Peer["$typeName"];
 const GRACEFUL_RESTART = GracefulRestartSchema.typeName as GracefulRestart["$typeName"];
 
-export type PasswordState = { readonly password: string } | { readonly issue: ConfigIssueRecord };
+/**
+ * A peer's password: read from its Secret; or, when the Secret cannot be read,
+ * an issue, with the password last read for the peer if it had one (kept, so
+ * a rotation to a Secret not created yet does not take the sessions down).
+ */
+export type PasswordState = { readonly password: string; readonly issue?: ConfigIssueRecord } | { readonly issue: ConfigIssueRecord };
 
-/** Resolves a peer's password Secret; undefined when the peer has none. */
-export function resolvePassword(peer: BGPPeerValue, secrets: ReadonlyMap<string, KubeObject>, namespace: string): PasswordState | undefined {
+/**
+ * Resolves a peer's password Secret; undefined when the peer has none.
+ * `previous`: the peer's state before this change, whose password is kept
+ * while the Secret cannot be read.
+ */
+export function resolvePassword(peer: BGPPeerValue, secrets: ReadonlyMap<string, KubeObject>, namespace: string, previous?: PasswordState): PasswordState | undefined {
   if (!peer.password) return undefined;
   const { secretName, key } = peer.password;
-  const resource = `BGPPeer/${peer.name}`;
-  const field = "spec.password.secretKeyRef";
   const secret = secrets.get(`${namespace}/${secretName}`);
-  if (!secret) return { issue: { resource, field, reason: `Secret ${namespace}/${secretName} not found; the peer is not configured until it exists (sessions never start without their password)` } };
-  const value = readSecretValue(secret, key);
-  if (value === undefined || value === "") {
-    return { issue: { resource, field, reason: `Secret ${namespace}/${secretName} has no key "${key}"; the peer is not configured until it does` } };
-  }
-  return { password: value };
+  const value = secret ? readSecretValue(secret, key) : undefined;
+  if (value !== undefined && value !== "") return { password: value };
+  const cause = secret ? `Secret ${namespace}/${secretName} has no key "${key}"` : `Secret ${namespace}/${secretName} not found`;
+  const issue = (reason: string): ConfigIssueRecord => ({ resource: `BGPPeer/${peer.name}`, field: "spec.password.secretKeyRef", reason });
+  if (previous && "password" in previous) return { password: previous.password, issue: issue(`${cause}; the peer keeps the password it had until the Secret can be read`) };
+  return { issue: issue(`${cause}; the peer is not configured until it can be read (sessions never start without their password)`) };
 }
 
 export function peerSelectsNode(peer: BGPPeerValue, node: NodeView): boolean {
@@ -60,7 +67,7 @@ export function nodePeers(node: NodeView, peers: readonly BGPPeerValue[], passwo
     // Never peer a node with itself (a global BGPPeer naming a node's IP).
     if (node.addresses.includes(address)) continue;
     const password = passwords.get(peer.name);
-    if (password && "issue" in password) continue;
+    if (password && !("password" in password)) continue;
     const key = peerKey(address, peer.peer.port);
     if (out.has(key)) continue;
     let sourceAddress = "";
