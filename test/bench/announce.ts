@@ -15,13 +15,16 @@
  *   its figure; reported for completeness, not compared.
  * Withdrawal: svcbgp updateRoutes([], all); BIRD `birdc disable s1`.
  */
-import { Bird, birdConfig, birdImported, endpoint, hostPrefix, pidOf } from "./lib/daemons.js";
+import { BirdControl } from "./lib/bird-control.js";
+import { Bird, birdConfig, endpoint, hostPrefix, pidOf } from "./lib/daemons.js";
 import { pollUntil } from "./lib/poll.js";
 import { BenchChild, cpuSeconds } from "./lib/proc.js";
 import { percentile, round, wallNow } from "./lib/stats.js";
 import type { Bench } from "./lib/types.js";
 
 const ASN = 64512;
+/** The receiver's import counter is read this often, over one control-socket connection (~1 ms a query, no birdc process). */
+const POLL_MS = 2;
 
 interface Round {
   fromStartMs: number;
@@ -46,6 +49,8 @@ async function svcbgpRound(count: number, script: string, nodeFlags: (label: str
   const receiver = endpoint();
   const self = endpoint();
   const bird = await Bird.start(receiverConfig(receiver, self));
+  const control = await BirdControl.open(bird.socket);
+  const imported = () => control.imported("peer1");
   const args = [`--count=${count}`, `--peer=${receiver.address}`, `--peer-port=${receiver.port}`, `--local=${self.address}`, `--asn=${ASN}`, `--peer-asn=${ASN}`];
   let child = BenchChild.spawn(script, args, { nodeFlags: nodeFlags("announce-start") });
   try {
@@ -53,9 +58,9 @@ async function svcbgpRound(count: number, script: string, nodeFlags: (label: str
     await child.next("ready");
     child.send({ type: "start" });
     const started = (await child.next("started")).at as number;
-    const full = await pollUntil(() => birdImported(bird), (n) => n === count, { what: `${count} routes at BIRD` });
+    const full = await pollUntil(imported, (n) => n === count, { intervalMs: POLL_MS, what: `${count} routes at BIRD` });
     await child.stop();
-    await pollUntil(() => birdImported(bird), (n) => n === 0, { what: "BIRD to drop the session's routes" });
+    await pollUntil(imported, (n) => n === 0, { intervalMs: POLL_MS, what: "BIRD to drop the session's routes" });
 
     // Transfer over an established session, then withdrawal.
     child = BenchChild.spawn(script, args, { nodeFlags: nodeFlags("announce-transfer") });
@@ -67,10 +72,10 @@ async function svcbgpRound(count: number, script: string, nodeFlags: (label: str
     child.send({ type: "announce" });
     const announced = await child.next("announcing");
     const announcing = announced.at as number;
-    const transferred = await pollUntil(() => birdImported(bird), (n) => n === count, { what: `${count} routes at BIRD` });
+    const transferred = await pollUntil(imported, (n) => n === count, { intervalMs: POLL_MS, what: `${count} routes at BIRD` });
     child.send({ type: "withdraw" });
     const withdrawing = await child.next("withdrawing");
-    const empty = await pollUntil(() => birdImported(bird), (n) => n === 0, { what: "withdrawal at BIRD" });
+    const empty = await pollUntil(imported, (n) => n === 0, { intervalMs: POLL_MS, what: "withdrawal at BIRD" });
     const senderCpuMs = (cpuSeconds(child.pid) - cpu0) * 1000;
     return {
       fromStartMs: full.at - started,
@@ -83,6 +88,7 @@ async function svcbgpRound(count: number, script: string, nodeFlags: (label: str
     };
   } finally {
     await child.stop();
+    control.close();
     await bird.stop();
   }
 }
@@ -91,6 +97,8 @@ async function birdRound(count: number): Promise<Round> {
   const receiver = endpoint();
   const self = endpoint();
   const bird = await Bird.start(receiverConfig(receiver, self));
+  const control = await BirdControl.open(bird.socket);
+  const imported = () => control.imported("peer1");
   const senderConfig = (disabled: boolean) => {
     const conf = birdConfig({ self, peer: receiver, asn: ASN, peerAsn: ASN, passive: false, statics: { count, prefix: hostPrefix } });
     return disabled ? conf.replace("protocol static s1 {\n", "protocol static s1 {\n  disabled;\n") : conf;
@@ -100,25 +108,29 @@ async function birdRound(count: number): Promise<Round> {
     // From start.
     const t0 = wallNow();
     sender = await Bird.start(senderConfig(false));
-    const full = await pollUntil(() => birdImported(bird), (n) => n === count, { what: `${count} routes at BIRD (from BIRD)` });
+    const full = await pollUntil(imported, (n) => n === count, { intervalMs: POLL_MS, what: `${count} routes at BIRD (from BIRD)` });
     await sender.stop();
-    await pollUntil(() => birdImported(bird), (n) => n === 0, { what: "BIRD to drop the sender's routes" });
+    await pollUntil(imported, (n) => n === 0, { intervalMs: POLL_MS, what: "BIRD to drop the sender's routes" });
 
     // Transfer over an established session, then withdrawal.
     sender = await Bird.start(senderConfig(true));
     await sender.waitEstablished("peer1");
     await bird.waitEstablished("peer1");
     const cpu0 = cpuSeconds(pidOf(sender));
+    // Commands over a control-socket connection opened beforehand: no birdc start-up inside BIRD's figure.
+    const senderControl = await BirdControl.open(sender.socket);
     const t1 = wallNow();
-    await sender.birdc("enable s1");
-    const transferred = await pollUntil(() => birdImported(bird), (n) => n === count, { what: `${count} routes at BIRD (from BIRD)` });
+    await senderControl.command("enable s1");
+    const transferred = await pollUntil(imported, (n) => n === count, { intervalMs: POLL_MS, what: `${count} routes at BIRD (from BIRD)` });
     const t2 = wallNow();
-    await sender.birdc("disable s1");
-    const empty = await pollUntil(() => birdImported(bird), (n) => n === 0, { what: "withdrawal at BIRD (from BIRD)" });
+    await senderControl.command("disable s1");
+    senderControl.close();
+    const empty = await pollUntil(imported, (n) => n === 0, { intervalMs: POLL_MS, what: "withdrawal at BIRD (from BIRD)" });
     const senderCpuMs = (cpuSeconds(pidOf(sender)) - cpu0) * 1000;
     return { fromStartMs: full.at - t0, transferMs: transferred.at - t1, withdrawMs: empty.at - t2, senderCpuMs };
   } finally {
     await sender?.stop();
+    control.close();
     await bird.stop();
   }
 }
@@ -155,7 +167,7 @@ export const announce: Bench = async (ctx) => {
       { metric: "announce: from the sender's start", unit: "ms", svcbgp: med(ours, "fromStartMs"), references: { "BIRD→BIRD": med(theirs, "fromStartMs") } },
     ],
     notes: [
-      `median of ${rounds} round(s); iBGP (AS ${ASN}) on loopback; the receiving BIRD's import counter polled every 20 ms`,
+      `median of ${rounds} round(s); iBGP (AS ${ASN}) on loopback; the receiving BIRD's import counter polled every ${POLL_MS} ms over its control socket`,
       "session up: clock starts when the routes appear at an Established sender (svcbgp updateRoutes; BIRD `enable s1`)",
       "from the sender's start: svcbgp from a new session's start() with the routes given; BIRD from spawning it — BIRD's randomised connect delay dominates its figure",
       `svcbgp sent ${ours[0].updates} UPDATE messages for ${count} routes`,

@@ -65,6 +65,16 @@ export class BirdControl {
     return lines.some((l) => l.includes(prefix));
   }
 
+  /** Routes a protocol has imported (`show protocols all`'s counter: cheap, unlike `show route count`). */
+  async imported(protocol: string): Promise<number> {
+    const lines = await this.command(`show protocols all ${protocol}`);
+    for (const line of lines) {
+      const m = /Routes:\s+(\d+) imported/.exec(line);
+      if (m) return Number(m[1]);
+    }
+    return 0;
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -186,6 +186,11 @@ export class AdjRibOut {
     return this.changeKeys(upserts, keys);
   }
 
+  /** Makes room for `count` more IPv4 routes at once (before a large change applied in slices). */
+  reserve(count: number): void {
+    this.routes4.reserve(this.routes4.size + count);
+  }
+
   /** changeKeyed with the withdrawals already parsed (the session parses them once, for its wanted set too). */
   changeKeys(upserts: KeyedRoutes, withdrawals: readonly PrefixKey[]): KeyedGroup[] {
     const changes = new ChangeSet();

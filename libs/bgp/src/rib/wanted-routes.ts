@@ -27,9 +27,14 @@ export class WantedRoutes {
     return this.index4.size + this.others.size;
   }
 
+  /** Makes room for `count` more routes at once (a large batch then added in slices grows the table once). */
+  reserve(count: number): void {
+    this.index4.reserve(this.index4.size + count);
+  }
+
   /** Adds or replaces each route (the last of a repeated prefix wins). */
   upsert(routes: readonly IntentRoute[]): void {
-    this.index4.reserve(this.index4.size + routes.length);
+    this.reserve(routes.length);
     for (const route of routes) {
       const key = prefixToKey(route.prefix);
       if (typeof key !== "number") {

@@ -34,6 +34,15 @@ const YIELD_AFTER_BYTES = 16 * 1024;
 const STOP_FLUSH_MS = 1000;
 /** Routes per slice when advertising or withdrawing many (see advertise): ~20 full UPDATEs of /32s. */
 const ANNOUNCE_SLICE_ROUTES = 8192;
+/** `items` in runs of ANNOUNCE_SLICE_ROUTES (itself when it is no longer). */
+function* slices<T>(items: readonly T[]): Generator<readonly T[]> {
+  if (items.length <= ANNOUNCE_SLICE_ROUTES) {
+    if (items.length) yield items;
+    return;
+  }
+  for (let from = 0; from < items.length; from += ANNOUNCE_SLICE_ROUTES) yield items.slice(from, from + ANNOUNCE_SLICE_ROUTES);
+}
+
 /** An empty desired set, for change sets that only withdraw. */
 const NOTHING_DESIRED: KeyedRoutes = { ipv4: [], ipv4Attributes: [], ipv6: [], ipv6Attributes: [] };
 
@@ -180,17 +189,26 @@ export class Session implements BgpSession {
   }
 
   updateRoutes(upserts: OutRoute[], withdrawals: string[]): void {
+    // Work goes slice by slice (see advertise), so the peer starts on the first UPDATEs while the rest are built.
+    if (upserts.length === 0) {
+      for (const slice of slices(withdrawals)) {
+        const keys = this.wanted.withdraw(slice);
+        if (this.facts) this.sendGroups(this.adjOut.changeKeys(NOTHING_DESIRED, keys));
+      }
+      return;
+    }
     const withdrawn = this.wanted.withdraw(withdrawals);
-    this.wanted.upsert(upserts);
+    this.wanted.reserve(upserts.length);
+    if (this.facts) this.adjOut.reserve(upserts.length);
+    for (const slice of slices(upserts)) {
+      this.wanted.upsert(slice);
+      this.advertise(slice);
+    }
     if (!this.facts) return;
     // Announcements before withdrawals (make before break). A withdrawal of a
     // prefix upserted in the same call is superseded by it: wanted again now.
-    this.advertise(upserts);
-    const gone = upserts.length ? withdrawn.filter((key) => !this.wanted.has(key)) : withdrawn;
-    // Sliced like announcements, so the peer starts on the first while the rest are packed.
-    for (let from = 0; from < gone.length; from += ANNOUNCE_SLICE_ROUTES) {
-      this.sendGroups(this.adjOut.changeKeys(NOTHING_DESIRED, gone.length <= ANNOUNCE_SLICE_ROUTES ? gone : gone.slice(from, from + ANNOUNCE_SLICE_ROUTES)));
-    }
+    const gone = withdrawn.filter((key) => !this.wanted.has(key));
+    for (const slice of slices(gone)) this.sendGroups(this.adjOut.changeKeys(NOTHING_DESIRED, slice));
   }
 
   setRoutes(routes: OutRoute[]): void {
@@ -483,8 +501,7 @@ export class Session implements BgpSession {
     const families = this.negotiatedAfis();
     // Routes of a family the peer did not negotiate are kept (in wanted) but neither built nor sent.
     const negotiated = families.size < 2 ? routes.filter((r) => families.has(r.prefix.includes(":") ? Afi.Ipv6 : Afi.Ipv4)) : routes;
-    for (let from = 0; from < negotiated.length; from += ANNOUNCE_SLICE_ROUTES) {
-      const slice = negotiated.length <= ANNOUNCE_SLICE_ROUTES ? negotiated : negotiated.slice(from, from + ANNOUNCE_SLICE_ROUTES);
+    for (const slice of slices(negotiated)) {
       const changed = buildKeyedBatch(slice, facts);
       for (const error of changed.errors) this.log.warn({ peer: this.options.peerAddress, prefix: error.prefix }, `route not advertised: ${error.error}`);
       this.sendGroups(this.adjOut.changeKeys(changed, []));
