@@ -282,6 +282,31 @@ describe("ManifestsSource", () => {
     expect(sink.events).toHaveLength(2);
   });
 
+  it("delivers copies as structuredClone makes them: shared values stay shared, dates stay dates", async () => {
+    const text = "%YAML 1.1\n---\napiVersion: v1\nkind: Node\nmetadata:\n  name: n1\nspec:\n  a: &c [x]\n  b: *c\n  created: 2001-12-14\n  __proto__: {z: 1}\n";
+    await writeFile(path.join(dir, "node.yaml"), text);
+    const { sink } = await startSource();
+    const spec = sink.get("Node", "n1")!.spec as Record<string, unknown>;
+    expect(spec.a).toBe(spec.b);
+    expect(spec.created).toEqual(new Date("2001-12-14T00:00:00Z"));
+    expect(Object.getPrototypeOf(spec)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(spec, "__proto__")?.value).toEqual({ z: 1 });
+    (spec.a as string[]).push("mutated by the sink");
+    const deleted: KubeObject[] = [];
+    const apply = sink.apply.bind(sink);
+    sink.apply = (event) => {
+      deleted.push(event.object);
+      apply(event);
+    };
+    await unlink(path.join(dir, "node.yaml"));
+    await waitFor(() => sink.events.length > 0, 10_000, "the delete");
+    expect(sink.events).toEqual([{ type: "delete", kind: "Node", key: "n1" }]);
+    const last = deleted[0].spec as Record<string, unknown>;
+    expect(last.a).toEqual(["x"]);
+    expect(last.a).toBe(last.b);
+    expect(last.created).toBeInstanceOf(Date);
+  });
+
   it("moves an object's definition between files without withdrawing it", async () => {
     await writeFile(path.join(dir, "a.yaml"), service("web", "10.49.0.1") + "---\n" + service("keep", "10.49.0.2"));
     await writeFile(path.join(dir, "b.yaml"), node("node-1"));
