@@ -206,6 +206,19 @@ function snapshotAll(engine: RouteEngine): Record<string, unknown> {
   return Object.fromEntries(engine.listNodes().map((n) => [n, json(engine.intent(n))]));
 }
 
+/** Follows an engine's reported changes like a streaming consumer would: snapshots and deltas applied to its copies. */
+function followChanges(consumer: Map<string, NodeIntent>, engine: RouteEngine, changes: ReturnType<RouteEngine["apply"]>): void {
+  for (const name of new Set([...consumer.keys(), ...engine.listNodes()])) {
+    const change = changes.forNode(name);
+    if (!change) continue;
+    const current = engine.intent(name);
+    if (change.snapshot || !consumer.has(name)) {
+      if (current) consumer.set(name, clone(NodeIntentSchema, current));
+      else consumer.delete(name);
+    } else consumer.set(name, applyDelta(consumer.get(name)!, engine.delta(name, change)));
+  }
+}
+
 /** No password kept from a Secret gone: that is history an engine built from the final state cannot know (peers.test.ts covers it). */
 const PURE = { keepLastPasswords: false };
 
@@ -234,16 +247,7 @@ describe("incremental engine ≡ engine built from the final state", () => {
             else store.delete(objectKey(step.object));
             changes = engine.apply(event);
           }
-          // Follow the changes like a streaming consumer would.
-          for (const name of new Set([...consumer.keys(), ...engine.listNodes()])) {
-            const change = changes.forNode(name);
-            if (!change) continue;
-            const current = engine.intent(name);
-            if (change.snapshot || !consumer.has(name)) {
-              if (current) consumer.set(name, clone(NodeIntentSchema, current));
-              else consumer.delete(name);
-            } else consumer.set(name, applyDelta(consumer.get(name)!, engine.delta(name, change)));
-          }
+          followChanges(consumer, engine, changes);
           stats.steps++;
           if (engine.listNodes().some((name) => engine.intent(name)!.routes.some((r) => /\/(32|128)$/.test(r.prefix)))) stats.hostRoutes++;
           for (const name of engine.listNodes()) expect(json(consumer.get(name)), `${name} after ${step.op} ${step.kind}`).toEqual(json(engine.intent(name)));
@@ -273,18 +277,8 @@ describe("incremental engine ≡ engine built from the final state", () => {
         const engine = new RouteEngine();
         const reference = new RouteEngine();
         const consumer = new Map<string, NodeIntent>();
-        // Follow the changes like a streaming consumer would (nothing is served while held, but the reports stay exact).
-        const follow = (changes: ReturnType<RouteEngine["apply"]>) => {
-          for (const name of new Set([...consumer.keys(), ...engine.listNodes()])) {
-            const change = changes.forNode(name);
-            if (!change) continue;
-            const current = engine.intent(name);
-            if (change.snapshot || !consumer.has(name)) {
-              if (current) consumer.set(name, clone(NodeIntentSchema, current));
-              else consumer.delete(name);
-            } else consumer.set(name, applyDelta(consumer.get(name)!, engine.delta(name, change)));
-          }
-        };
+        // Nothing is served while held, but the reports stay exact.
+        const follow = (changes: ReturnType<RouteEngine["apply"]>) => followChanges(consumer, engine, changes);
         const world = new Map<ResourceKind, Map<string, KubeObject>>(KINDS.map((k) => [k, new Map()]));
         steps.forEach((step, i) => {
           if (i === holdAt) engine.hold();
