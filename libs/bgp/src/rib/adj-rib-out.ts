@@ -179,19 +179,12 @@ export class AdjRibOut {
     return stringGroups(this.groups(changes));
   }
 
-  /** change() from buildDesiredKeyed's table, as keyed groups; withdrawals are text (throws RangeError on one that is not a prefix). */
-  changeKeyed(upserts: KeyedDesired, withdrawals: Iterable<string>): KeyedGroup[] {
-    const keys: PrefixKey[] = [];
-    for (const prefix of withdrawals) keys.push(mustKey(prefix));
-    return this.changeKeys(upserts, keys);
-  }
-
   /** Makes room for `count` more IPv4 routes at once (before a large change applied in slices). */
   reserve(count: number): void {
     this.routes4.reserve(this.routes4.size + count);
   }
 
-  /** changeKeyed with the withdrawals already parsed (the session parses them once, for its wanted set too). */
+  /** change() in keys: withdrawals already parsed (the session parses them once, for its wanted set too). */
   changeKeys(upserts: KeyedRoutes, withdrawals: readonly PrefixKey[]): KeyedGroup[] {
     const changes = new ChangeSet();
     for (const key of withdrawals) this.remove(key, changes);

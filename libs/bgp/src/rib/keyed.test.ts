@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { packIpv4Updates, packUpdates, type CodecContext } from "../codec/index.js";
 import { AdjRibOut, keyedGroupPrefixes, type KeyedGroup, type UpdateGroup } from "./adj-rib-out.js";
 import { buildDesired, buildDesiredKeyed, buildKeyedBatch, type IntentRoute, type SessionFacts } from "./policy.js";
-import { normalizePrefix } from "./prefix.js";
+import { normalizePrefix, prefixToKey } from "./prefix.js";
 
 const FACTS: SessionFacts = { ibgp: false, localAsn: 64512, localAddress: { ipv4: "192.0.2.1", ipv6: "2001:db8::1" }, fourOctetAs: true };
 const CTX: CodecContext = { fourOctetAs: true, extendedMessage: false };
@@ -44,7 +44,7 @@ describe("keyed Adj-RIB-Out path", () => {
         const b = buildDesiredKeyed(upserts, FACTS);
         expect(b.errors).toEqual(a.errors);
         const textGroups = step === 0 ? text.setDesired(a.routes) : text.change(a.routes, withdrawals);
-        const keyedGroups = step === 0 ? keyed.setDesiredKeyed(b) : keyed.changeKeyed(b, withdrawals);
+        const keyedGroups = step === 0 ? keyed.setDesiredKeyed(b) : keyed.changeKeys(b, withdrawals.map((prefix) => prefixToKey(prefix)!));
         expect(asText(keyedGroups)).toEqual(textGroups);
         const bytes = wire(keyedGroups);
         expect(bytes).toEqual(textGroups.flatMap((g) => packUpdates(g, CTX)));

@@ -213,18 +213,6 @@ export class KeyedDesired implements KeyedRoutes {
     return true;
   }
 
-  /** Drops every route of a family (not negotiated on the session). */
-  dropFamily(afi: number): void {
-    if (afi === 1) {
-      this.ipv4.length = 0;
-      this.ipv4Attributes.length = 0;
-      this.seen4.clear();
-    } else {
-      this.ipv6.length = 0;
-      this.ipv6Attributes.length = 0;
-      this.seen6.clear();
-    }
-  }
 }
 
 /**

@@ -75,8 +75,8 @@ export interface DialOptions {
 
 /** The default dialler: net.connect, or for a password a TCP-MD5-keyed socket (from the addon) that net connects. */
 export function dialPeer(o: DialOptions): Socket {
-  if (!o.password) return netConnect({ host: o.host, port: o.port, localAddress: o.localAddress, family: isIPv6(o.host) ? 6 : 4 });
-  return createSignedSocket(o.host, o.password).connect({ host: o.host, port: o.port, localAddress: o.localAddress, family: isIPv6(o.host) ? 6 : 4 });
+  const target = { host: o.host, port: o.port, localAddress: o.localAddress, family: isIPv6(o.host) ? 6 : 4 };
+  return o.password ? createSignedSocket(o.host, o.password).connect(target) : netConnect(target);
 }
 
 /** Why a session with these options cannot use TCP-MD5 (they have a password), or undefined. Never contains the password. */
