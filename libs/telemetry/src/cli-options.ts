@@ -11,6 +11,12 @@ export interface FlagIo {
   stderr: (text: string) => void;
 }
 
+/** The process's own stdout and stderr, for a bin's main. */
+export const PROCESS_IO: FlagIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
 /** A parsed command line, or the exit code after help, version or a usage error was written. */
 export type ParsedFlags<C> = { config: C } | { exitCode: number };
 

@@ -7,6 +7,7 @@ export {
   checkedArg,
   cliProgram,
   LOG_LEVELS,
+  PROCESS_IO,
   parseProgram,
   tlsFlagFiles,
   type FlagIo,

@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 /** svcbgp-speaker: follows a node's intent and holds its BGP sessions. */
-import { createLogger, exitOnSignals } from "@svcbgp/telemetry";
+import { createLogger, exitOnSignals, PROCESS_IO } from "@svcbgp/telemetry";
 import { parseFlags } from "./flags.js";
 import { startSpeaker } from "./speaker.js";
 import { bgpSessionFactory } from "./peers/session-factory.js";
 
-const parsed = parseFlags(process.argv.slice(2), process.env, {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-});
+const parsed = parseFlags(process.argv.slice(2), process.env, PROCESS_IO);
 if ("exitCode" in parsed) process.exit(parsed.exitCode);
 
 const logger = createLogger({ name: "svcbgp-speaker", level: parsed.config.logLevel });
