@@ -17,8 +17,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BgpListener, createBgpSession, type SessionOptions } from "@svcbgp/bgp";
 import { createLogger } from "@svcbgp/telemetry";
 import { labAvailable } from "../support/requirements.js";
-import { Bird } from "../support/bird.js";
-import { loopbackAddress, unprivilegedPort } from "../support/loopback.js";
+import { Bird, birdPeering, type BirdPeering } from "../support/bird.js";
 import { sleep, waitFor } from "../support/wait.js";
 import { startSpeaker } from "../../services/speaker/src/speaker.js";
 import { bgpSessionFactory } from "../../services/speaker/src/peers/session-factory.js";
@@ -50,16 +49,10 @@ protocol bgp peer1 {
 `;
 }
 
-interface Lab {
-  bird: Bird;
-  birdAddress: string;
-  birdPort: number;
-  ourAddress: string;
-  ourPort: number;
-}
+type Lab = BirdPeering & { bird: Bird };
 
 async function startBird(routerId?: string): Promise<Lab> {
-  const lab = { birdAddress: loopbackAddress(), birdPort: unprivilegedPort(), ourAddress: loopbackAddress(), ourPort: unprivilegedPort() };
+  const lab = birdPeering();
   const bird = await Bird.start(birdConfig({ ...lab, routerId }));
   cleanups.push(() => bird.stop());
   return { ...lab, bird };

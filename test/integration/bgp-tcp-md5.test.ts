@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BgpListener, createBgpSession, type BgpSession, type SessionOptions } from "@svcbgp/bgp";
 import { createLogger } from "@svcbgp/telemetry";
 import { labAvailable } from "../support/requirements.js";
-import { Bird } from "../support/bird.js";
+import { Bird, birdPeering, type BirdPeering } from "../support/bird.js";
 import { Gobgp } from "../support/gobgp.js";
 import { loopbackAddress, unprivilegedPort } from "../support/loopback.js";
 import { sleep, waitFor } from "../support/wait.js";
@@ -36,15 +36,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => {});
 });
 
-interface Lab {
-  bird: Bird;
-  birdAddress: string;
-  birdPort: number;
-  ourAddress: string;
-  ourPort: number;
-}
+type Lab = BirdPeering & { bird: Bird };
 
-function birdConfig(o: Omit<Lab, "bird"> & { password?: string; passive: boolean }): string {
+function birdConfig(o: BirdPeering & { password?: string; passive: boolean }): string {
   return `
 router id ${o.birdAddress};
 protocol device {}
@@ -61,13 +55,13 @@ protocol bgp peer1 {
 
 /** A BIRD with `password` for a neighbor at a fresh loopback address; passive unless it should dial us. */
 async function startBird(o: { password?: string; passive?: boolean }): Promise<Lab> {
-  const addresses = { birdAddress: loopbackAddress(), birdPort: unprivilegedPort(), ourAddress: loopbackAddress(), ourPort: unprivilegedPort() };
+  const addresses = birdPeering();
   const bird = await Bird.start(birdConfig({ ...addresses, password: o.password, passive: o.passive ?? true }));
   cleanups.push(() => bird.stop());
   return { ...addresses, bird };
 }
 
-function sessionOptions(lab: Omit<Lab, "bird">, extra: Partial<SessionOptions>): SessionOptions {
+function sessionOptions(lab: BirdPeering, extra: Partial<SessionOptions>): SessionOptions {
   return {
     peerAddress: lab.birdAddress,
     peerPort: lab.birdPort,

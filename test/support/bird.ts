@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { waitFor } from "./wait.js";
 import { Daemon } from "./daemon.js";
+import { loopbackAddress, unprivilegedPort } from "./loopback.js";
 
 const run = promisify(execFile);
 
@@ -26,6 +27,18 @@ export interface BirdRoute {
   origin?: string;
   communities: string[];
   largeCommunities: string[];
+}
+
+/** Where a BIRD and our side of one BGP session listen, each on its own loopback address and port. */
+export interface BirdPeering {
+  birdAddress: string;
+  birdPort: number;
+  ourAddress: string;
+  ourPort: number;
+}
+
+export function birdPeering(): BirdPeering {
+  return { birdAddress: loopbackAddress(), birdPort: unprivilegedPort(), ourAddress: loopbackAddress(), ourPort: unprivilegedPort() };
 }
 
 export interface BgpProtocolState {
