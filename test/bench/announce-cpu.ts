@@ -7,7 +7,7 @@
  * prefix-string API (what the session used before). Reports CPU time (process.cpuUsage) and wall time per
  * round. `npx tsx --tsconfig test/bench/tsconfig.json test/bench/announce-cpu.ts [--count=100000] [--rounds=7] [--no-events]`
  */
-import { AdjRibOut, buildDesired, buildKeyedBatch, keyedGroupPrefixes, packIpv4Updates, packUpdates, WantedRoutes, type KeyedGroup, type SessionFacts } from "@svcbgp/bgp";
+import { AdjRibOut, ANNOUNCE_SLICE_ROUTES, buildDesired, buildKeyedBatch, keyedGroupPrefixes, packIpv4Updates, packUpdates, WantedRoutes, type KeyedGroup, type SessionFacts } from "@svcbgp/bgp";
 import { hostPrefix } from "./lib/prefixes.js";
 
 function option(name: string, fallback: number): number {
@@ -16,8 +16,7 @@ function option(name: string, fallback: number): number {
 }
 
 const count = option("count", 100_000);
-/** The session's slice size (ANNOUNCE_SLICE_ROUTES in libs/bgp/src/session/session.ts). */
-const SLICE = 8192;
+const SLICE = ANNOUNCE_SLICE_ROUTES;
 const rounds = option("rounds", 7);
 const keyed = !process.argv.includes("--path=text");
 // --no-events: no route listener, as the session runs unless someone consumes route events (the speaker without WatchEvents subscribers).

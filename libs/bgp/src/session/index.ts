@@ -1,5 +1,5 @@
 export * from "./types.js";
-export { Session, createBgpSession, dialPeer, tcpMd5Refusal, type DialOptions, type SessionDeps, type SessionLogger } from "./session.js";
+export { ANNOUNCE_SLICE_ROUTES, Session, createBgpSession, dialPeer, tcpMd5Refusal, type DialOptions, type SessionDeps, type SessionLogger } from "./session.js";
 export { BgpListener, peerAddressKey, type AcceptingSession, type BgpListenerOptions } from "./listener.js";
 export {
   createSignedSocket,

@@ -33,7 +33,7 @@ const YIELD_AFTER_BYTES = 16 * 1024;
 /** How long stop() waits for a NOTIFICATION to be flushed before giving up on the socket. */
 const STOP_FLUSH_MS = 1000;
 /** Routes per slice when advertising or withdrawing many (see advertise): ~20 full UPDATEs of /32s. */
-const ANNOUNCE_SLICE_ROUTES = 8192;
+export const ANNOUNCE_SLICE_ROUTES = 8192;
 /** `items` in runs of ANNOUNCE_SLICE_ROUTES (itself when it is no longer). */
 function* slices<T>(items: readonly T[]): Generator<readonly T[]> {
   if (items.length <= ANNOUNCE_SLICE_ROUTES) {
