@@ -217,6 +217,31 @@ describe("ManifestsSource", () => {
     expect(source.errors()).toEqual([]);
   });
 
+  it("keeps a file's objects when it reads empty mid-write (truncated, not yet written)", async () => {
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    // A settle time no test step comes near: the empty read below is never confirmed.
+    const { sink, logger, source } = await startSource({ emptySettleMs: 600_000 });
+    const before = sink.deliveries;
+    await writeFile(path.join(dir, "seed.yaml"), "");
+    await source.reload();
+    expect(sink.deliveries).toBe(before);
+    expect(sink.keys("Service")).toEqual(["default/nginx"]);
+    expect(logger.lines.some((l) => l.msg?.includes("read empty"))).toBe(true);
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    await source.reload();
+    expect(sink.deliveries).toBe(before);
+    expect(sink.keys("BGPPeer")).toEqual(["tor"]);
+  });
+
+  it("deletes the objects of a file that stays empty", async () => {
+    await writeFile(path.join(dir, "seed.yaml"), SEED);
+    await writeFile(path.join(dir, "slice.yaml"), SLICE);
+    const { sink } = await startSource({ emptySettleMs: 50 });
+    await writeFile(path.join(dir, "seed.yaml"), "\n");
+    await waitFor(() => sink.keys("Service").length === 0 && sink.keys("BGPPeer").length === 0, 10_000, "the emptied file's objects to go");
+    expect(sink.keys("EndpointSlice")).toEqual(["default/nginx-1"]);
+  });
+
   it("a file that never parsed contributes nothing, and stops nothing else", async () => {
     await writeFile(path.join(dir, "bad.yaml"), "kind: Service\nmetadata: {name: x\n");
     await writeFile(path.join(dir, "seed.yaml"), SEED);

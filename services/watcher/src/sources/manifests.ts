@@ -15,7 +15,9 @@
  * - When several files define an object, the last in path order wins.
  * - A file that fails to parse keeps its last good objects (an editor's
  *   half-saved file must not withdraw routes), and the file, line and error
- *   are logged and kept in errors().
+ *   are logged and kept in errors(). A file that held objects and reads
+ *   empty is read again a moment later before its objects go: writing in
+ *   place truncates first.
  * - Unknown kinds (the seed's Deployment, say) are ignored with a warning.
  *
  * YAML is parsed by libs/config's parseManifestValues (YAML 1.2, of which JSON
@@ -42,6 +44,13 @@ const DEFAULT_DEBOUNCE_MS = 10;
 /** Bounds the debounce, so a steady stream of writes is still read. */
 const DEFAULT_MAX_WAIT_MS = 200;
 const DEFAULT_POLL_INTERVAL_MS = 5000;
+/**
+ * A file that held objects and reads empty is read again this much later
+ * before its objects are deleted: writing a file in place truncates it
+ * first, and a read between the truncation and the write would otherwise
+ * withdraw every route the file defines.
+ */
+const DEFAULT_EMPTY_SETTLE_MS = 250;
 /** Files stat'ed and read at once during a scan: enough to hide I/O latency, few enough for the fd limit. */
 const IO_CONCURRENCY = 32;
 /**
@@ -172,6 +181,8 @@ export interface ManifestsSourceOptions {
   pollIntervalMs?: number;
   /** Watch with fs.watch (default true). */
   watch?: boolean;
+  /** How long a file that held objects must stay empty before they are deleted (default 250 ms). */
+  emptySettleMs?: number;
 }
 
 export interface ManifestFileError {
@@ -326,6 +337,8 @@ export class ManifestsSource implements ResourceSource {
   private replaced = false;
   /** Listed files reached through a symlink: a change anywhere may change what they read. */
   private linked = new Set<string>();
+  /** Files that read empty once after holding objects, awaiting the re-read that confirms it. */
+  private readonly emptied = new Map<string, { since: number; timer: NodeJS.Timeout }>();
   private watching = false;
   /** By directory (just this.dir when watching recursively), with the inode watched. */
   private readonly watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
@@ -377,6 +390,7 @@ export class ManifestsSource implements ResourceSource {
     this.debounceTimer = undefined;
     this.burstStart = undefined;
     clearTimeout(this.pollTimer);
+    for (const file of [...this.emptied.keys()]) this.forgetEmptied(file);
     await this.passing?.catch(() => undefined);
   }
 
@@ -623,6 +637,7 @@ export class ManifestsSource implements ResourceSource {
     if (typeof loaded !== "object") return;
     const { text, stamp } = loaded;
     const previous = this.files.get(file);
+    if (this.emptyNotYetConfirmed(file, text, previous)) return;
     if (previous && previous.text === text) {
       previous.stamp = stamp;
       return;
@@ -644,6 +659,38 @@ export class ManifestsSource implements ResourceSource {
     }
   }
 
+  /**
+   * True (keeping the file's objects, and reading it again after
+   * the settle time) when it reads empty after holding objects; an empty
+   * read at least that long after the first confirms it.
+   */
+  private emptyNotYetConfirmed(file: string, text: string, previous: FileState | undefined): boolean {
+    const pending = this.emptied.get(file);
+    if (text.trim() !== "" || !previous?.definitions.size) {
+      this.forgetEmptied(file);
+      return false;
+    }
+    const now = Date.now();
+    const settle = this.options.emptySettleMs ?? DEFAULT_EMPTY_SETTLE_MS;
+    if (pending && now - pending.since >= settle) {
+      this.forgetEmptied(file);
+      return false;
+    }
+    if (!pending) {
+      this.log.debug({ file: this.relative(file) }, "manifest file read empty; reading it again before deleting its objects");
+      const timer = setTimeout(() => {
+        if (this.emptied.get(file)?.timer === timer) this.changed(file);
+      }, settle);
+      this.emptied.set(file, { since: now, timer });
+    }
+    return true;
+  }
+
+  private forgetEmptied(file: string): void {
+    clearTimeout(this.emptied.get(file)?.timer);
+    this.emptied.delete(file);
+  }
+
   private definitionsOf(parsed: ParsedManifest, rel: string): Map<string, Definition> {
     for (const warning of parsed.warnings) this.log.warn({ file: rel }, warning);
     const definitions = new Map<string, Definition>();
@@ -657,6 +704,7 @@ export class ManifestsSource implements ResourceSource {
   }
 
   private remove(file: string, touched: Set<string>): void {
+    this.forgetEmptied(file);
     this.log.info({ file: this.relative(file) }, "manifest file removed");
     this.setFile(file, undefined, touched);
   }
