@@ -26,6 +26,7 @@ const PROJECT_PREFIX = "svcbgpct";
 
 const enabled = dockerAvailable("compose stack (test/containers/compose.test.ts)", { compose: true, images: Object.values(svcbgpImages()) });
 
+// Each test's limit (its last argument) covers its own polls' deadlines; vitest's default 60 s would cut them short.
 describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
   const compose = composeCommand() ?? ["docker-compose"];
   // Compose project names: lower case letters and digits. The pid lets a later run clean up after a killed one.
@@ -102,7 +103,7 @@ describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
     const route = (await torRoutes()).find((r) => r.dst === "10.49.0.0/16");
     expect(route?.protocol).toBe("bird");
     expect(route?.nexthops?.map((h) => h.weight)).toEqual([1, 1, 1]);
-  });
+  }, 180_000);
 
   it("step 3: curl from the client reaches the cluster IP through the ToR", async () => {
     await eventually(async () => {
@@ -110,7 +111,7 @@ describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
     }, 30_000, 500);
     const tally = await curlMany(CLUSTER_IP, 12);
     expect(tally.failures).toEqual([]);
-  });
+  }, 120_000);
 
   it("step 4: externalTrafficPolicy Local on the mounted Service adds the /32 via the endpoint nodes only", async () => {
     step("step4-nginx.yaml", "nginx.yaml");
@@ -123,7 +124,7 @@ describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
     const tally = await curlMany(CLUSTER_IP, 12);
     expect(tally.failures).toEqual([]);
     for (const answer of Object.keys(tally.answers)) expect(answer).toMatch(/^hello from node-[23]$/);
-  });
+  }, 150_000);
 
   it("steps 5 and 6: external IPs instead of cluster IPs", async () => {
     step("step5-bgpconfiguration.yaml", "bgpconfiguration.yaml");
@@ -139,5 +140,5 @@ describe.runIf(enabled)("compose.yaml: the seed's local stack", () => {
       expect(nextHops(await torRoutes(), "192.168.3.180/32")).toEqual(ENDPOINT_NODES);
     }, 60_000, 500);
     expect(await curl("192.168.3.180")).toMatch(/^hello from node-[23]$/);
-  });
+  }, 180_000);
 });

@@ -13,8 +13,10 @@ import { eventually, waitFor } from "../support/wait.js";
 const available = labAvailable("lab infrastructure (BIRD as fake speakers)", { bird: true, netns: true });
 const ALL = NODES.map((n) => n.ip).sort();
 const T = 60_000;
+/** Per-test limit: a test chains polls of up to T each (and 30 curls); vitest's default 60 s would cut the chain short of the polls' own deadlines. */
+const TEST_TIMEOUT = 3 * T;
 
-describe.skipIf(!available)("seed lab infrastructure, IPv4 (BIRD as speakers)", () => {
+describe.skipIf(!available)("seed lab infrastructure, IPv4 (BIRD as speakers)", { timeout: TEST_TIMEOUT }, () => {
   let lab: Lab;
 
   beforeAll(async () => {
@@ -97,7 +99,7 @@ describe.skipIf(!available)("seed lab infrastructure, IPv4 (BIRD as speakers)", 
   });
 });
 
-describe.skipIf(!available)("seed lab infrastructure, dual stack (BIRD as speakers)", () => {
+describe.skipIf(!available)("seed lab infrastructure, dual stack (BIRD as speakers)", { timeout: TEST_TIMEOUT }, () => {
   let lab: Lab;
 
   beforeAll(async () => {

@@ -96,6 +96,37 @@ export class SeedLab {
     );
   }
 
+  /**
+   * Waits until the ToR's session from `node` is Established and out of
+   * graceful restart: its End-of-RIB has arrived, so the routes it re-sent
+   * have replaced the stale ones and nothing from the restart is still in
+   * flight. (Counting Established sessions is not enough: right after a
+   * restart the count can still include the old session, and the stale
+   * routes already match what the new one will send.)
+   */
+  async waitForRestartDone(node: string, timeoutMs = 60_000): Promise<void> {
+    // The address may be followed by %interface; the anchor keeps .1 from matching .10.
+    const neighbor = new RegExp(`^\\s+Neighbor address:\\s+${nodeIp(node).replaceAll(".", "\\.")}(%\\S+)?\\s*$`, "m");
+    const restarting = /graceful restart active|Neighbor GR:/;
+    let last = "";
+    try {
+      await waitFor(
+        async () => {
+          const out = await this.lab.birdc("show protocols all");
+          // One block per protocol; a dynamic neighbor could have a second, down instance for a moment.
+          const blocks = out.split(/\n(?=\S)/).filter((b) => neighbor.test(b));
+          last = blocks.length ? blocks.join("\n") : out;
+          return blocks.some((b) => /^\s+BGP state:\s+Established\s*$/m.test(b)) && !blocks.some((b) => restarting.test(b));
+        },
+        timeoutMs,
+        `the ToR's session from ${node}`,
+        200,
+      );
+    } catch {
+      throw new Error(`the ToR's session from ${node} did not become Established with graceful restart done; last seen:\n${last}`);
+    }
+  }
+
   async stop(): Promise<void> {
     await this.lab.stop();
   }
