@@ -101,8 +101,8 @@ describe.runIf(run)("interop with GoBGP", () => {
 
   it("reports GoBGP's NOTIFICATION and reconnects after it restarts the peer", async () => {
     const { gobgp, session, ourAddress } = await setUp({ ourAsn: 64512, peerAsn: 64512 });
-    await gobgp.cli("neighbor", ourAddress, "reset");
-    await waitFor(() => /NOTIFICATION received: Cease/.test(session.status().lastError ?? ""), 15_000, "Cease from gobgpd");
+    // Watched while the CLI runs: about a second after the Cease (idle hold) the session dials again, and lastError moves on.
+    await Promise.all([waitFor(() => /NOTIFICATION received: Cease/.test(session.status().lastError ?? ""), 15_000, "Cease from gobgpd"), gobgp.cli("neighbor", ourAddress, "reset")]);
     await waitFor(() => session.status().state === "Established", 60_000, "session back");
   });
 

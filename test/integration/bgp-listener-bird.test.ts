@@ -175,9 +175,18 @@ describe.skipIf(!run)("BGP listener against BIRD", () => {
     expect(inbound).toBeGreaterThanOrEqual(1);
     expect(dialled).toBeGreaterThanOrEqual(1);
     if (dumped !== undefined) expect(dumped).toBe(survivor === "ours" ? "BIRD's" : "ours");
-    // Exactly one connection is left, and it stays: no flapping once the loser is gone.
-    await waitFor(async () => (await connectionsBetween(lab.ourAddress, lab.birdAddress)) === 1, 15_000, "one connection left");
-    const [left] = await connections(lab.ourAddress, lab.birdAddress);
+    // Exactly one connection is left, and it stays: no flapping once the loser is gone. It is taken once both ends are
+    // Established with it alone, not while a session that came back after BIRD's close (see the note below) is still opening.
+    const [left] = await waitFor(
+      async () => {
+        const open = await connections(lab.ourAddress, lab.birdAddress);
+        if (open.length !== 1 || session.status().state !== "Established" || !(await lab.bird.protocol("peer1")).info.startsWith("Established")) return undefined;
+        // The same connection after BIRD answered: both ends were Established on it.
+        return JSON.stringify(await connections(lab.ourAddress, lab.birdAddress)) === JSON.stringify(open) ? open : undefined;
+      },
+      15_000,
+      "one connection left, Established on both ends",
+    );
     await sleep(3000);
     expect(await connections(lab.ourAddress, lab.birdAddress)).toEqual([left]);
     if (inbound === 1 && dialled === 1) {

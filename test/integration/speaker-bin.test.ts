@@ -27,15 +27,23 @@ describe.skipIf(!built)("svcbgp-speaker binary", () => {
     const dir = await mkdtemp(join(tmpdir(), "speaker-bin-"));
     const intent = join(dir, "intent.yaml");
     await writeFile(intent, "routerId: 127.0.0.2\nlocalAsn: 64512\nroutes:\n  - prefix: 10.49.0.0/16\n");
-    const httpPort = 30_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, [main, "--intent-file", intent, "--api-listen", "127.0.0.1:0", "--http-listen", `127.0.0.1:${httpPort}`], { stdio: ["ignore", "pipe", "pipe"] });
+    // Port 0, read back from the log: a port picked here could be taken meanwhile (127.0.0.1 is shared with every other suite).
+    const child = spawn(process.execPath, [main, "--intent-file", intent, "--api-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--log-level", "info"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    // "close", not "exit": only then has all of its output been read.
+    const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200, 20_000, "the speaker to be ready");
-      const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      // A line still being written does not parse yet: waitFor takes the throw as "not yet".
+      const startedLine = () => output.split("\n").find((line) => line.includes('"msg":"speaker started"'));
+      const http = await waitFor(() => startedLine() && (JSON.parse(startedLine()!) as { http?: string }).http, 20_000, "the speaker to start").catch((err: Error) => {
+        throw new Error(`${err.message}; output: ${output}`);
+      });
+      await waitFor(async () => (await fetch(`http://${http}/readyz`).catch(() => undefined))?.status === 200, 20_000, "the speaker to be ready");
+      const metrics = await (await fetch(`http://${http}/metrics`)).text();
       expect(metrics).toContain("svcbgp_speaker_intent_routes 1");
       child.kill("SIGTERM");
       expect(await exited).toBe(0);

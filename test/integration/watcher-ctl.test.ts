@@ -32,7 +32,8 @@ beforeAll(async () => {
   child = spawn(process.execPath, [BIN, "--manifests", `${ROOT}examples/seed`, "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--log-level", "info"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  // "close", not "exit": only then has all of its output (the log lines the last test reads) been read.
+  exited = new Promise((resolve) => child.on("close", (code) => resolve(code)));
   let buffer = "";
   child.stdout!.on("data", (chunk: Buffer) => {
     buffer += chunk.toString("utf8");

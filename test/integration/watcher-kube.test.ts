@@ -202,10 +202,11 @@ describe("svcbgp-watcher against a Kubernetes API server", () => {
     const lists = kindStatus().Service.lists;
     const [svc, slice] = localService("a", "192.168.3.21", ["node-1"]);
     await withoutSpuriousWithdrawals(SEED_ROUTES, expected({ "node-1": ["192.168.3.21/32"], "node-2": NGINX, "node-3": NGINX }), async () => {
+      // Dropped first: events streamed on the old watches would advance the informers past the expired history (no 410).
       server.expireHistory();
+      server.dropWatches();
       server.create(svc);
       server.create(slice);
-      server.dropWatches();
       await waitFor(() => kindStatus().Service.lists > lists, 10_000, "a re-list after 410 Gone");
     });
   });
