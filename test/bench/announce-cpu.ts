@@ -57,7 +57,6 @@ function round(): { announce: [number, number]; withdraw: [number, number] } {
   };
   // The keyed path as the session runs it: the wanted set, then slices of SLICE routes.
   const wanted = new WantedRoutes();
-  const none = buildKeyedBatch([], facts);
   const announce = measure(() => {
     if (!keyed) return send(rib.change(buildDesired(routes, facts).routes, []));
     wanted.upsert(routes);
@@ -65,8 +64,7 @@ function round(): { announce: [number, number]; withdraw: [number, number] } {
   });
   const withdraw = measure(() => {
     if (!keyed) return send(rib.change(buildDesired([], facts).routes, prefixes));
-    const keys = wanted.withdraw(prefixes);
-    for (let from = 0; from < keys.length; from += SLICE) sendKeyed(rib.changeKeys(none, keys.slice(from, from + SLICE)));
+    for (let from = 0; from < prefixes.length; from += SLICE) sendKeyed(rib.withdrawKeys(wanted.withdraw(prefixes.slice(from, from + SLICE))));
   });
   return { announce, withdraw };
 }

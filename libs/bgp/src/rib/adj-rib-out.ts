@@ -21,6 +21,7 @@ import { AttributeTable, attributeKey } from "./attributes.js";
 import { Ipv4Table } from "./ipv4-table.js";
 import { KeyedDesired, type KeyedRoutes } from "./policy.js";
 import { compareKeys, ipv4Key, keyToPrefix, prefixToKey, type PrefixKey } from "./prefix.js";
+import type { WithdrawnKeys } from "./wanted-routes.js";
 
 export interface RibOutRoute {
   attributes: PathAttributes;
@@ -95,6 +96,12 @@ function sortedUnique4(keys: number[]): Float64Array {
   let n = 0;
   for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i];
   return n === out.length ? out : out.slice(0, n);
+}
+
+/** Sorts unique keys, unless they are already ascending (withdrawals usually come in the order they were announced). */
+function sortInPlace(keys: Float64Array): Float64Array {
+  for (let i = 1; i < keys.length; i++) if (keys[i] < keys[i - 1]) return keys.sort();
+  return keys;
 }
 
 function sortedUnique6(keys: string[]): string[] {
@@ -190,6 +197,35 @@ export class AdjRibOut {
     for (const key of withdrawals) this.remove(key, changes);
     this.putAll(upserts, changes);
     return this.groups(changes);
+  }
+
+  /**
+   * Removes the keys (any order, repeats allowed) and returns the withdrawal
+   * groups for those it held, sorted: changeKeys without upserts, in one pass
+   * (no change set to re-check against the table, since nothing is put back).
+   */
+  withdrawKeys(keys: WithdrawnKeys): KeyedGroup[] {
+    const out: KeyedGroup[] = [];
+    const ipv4 = new Float64Array(keys.ipv4.length);
+    let n = 0;
+    for (const key of keys.ipv4) {
+      const length = key % 64;
+      const old = this.routes4.delete((key - length) / 64, length);
+      if (old === undefined) continue; // absent, or a repeat already removed: each key is kept once
+      this.attributes.release(old);
+      ipv4[n++] = key;
+    }
+    if (n > 0) out.push({ afi: 1, attributes: undefined, ipv4: sortInPlace(n === ipv4.length ? ipv4 : ipv4.subarray(0, n)), ipv6: [] });
+    const ipv6: string[] = [];
+    for (const key of keys.ipv6) {
+      const old = this.routes6.get(key);
+      if (old === undefined) continue;
+      this.routes6.delete(key);
+      this.attributes.release(old);
+      ipv6.push(key);
+    }
+    if (ipv6.length > 0) out.push({ afi: 2, attributes: undefined, ipv4: NO_IPV4, ipv6: ipv6.sort() });
+    return out;
   }
 
   upsert(prefix: string, route: RibOutRoute): UpdateGroup[] {

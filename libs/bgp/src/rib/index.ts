@@ -12,7 +12,7 @@ export {
 } from "./adj-rib-out.js";
 export { AttributeTable, attributeKey, routeAttributes } from "./attributes.js";
 export { Ipv4Table } from "./ipv4-table.js";
-export { WantedRoutes } from "./wanted-routes.js";
+export { WantedRoutes, type WithdrawnKeys } from "./wanted-routes.js";
 export {
   DEFAULT_LOCAL_PREF,
   WELL_KNOWN_COMMUNITIES,

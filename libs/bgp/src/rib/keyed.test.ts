@@ -70,6 +70,27 @@ describe("keyed Adj-RIB-Out path", () => {
     }
   });
 
+  it("withdrawKeys gives what changeKeys gives without upserts: groups and table, with repeats, absent keys and any order", () => {
+    const nothing = buildKeyedBatch([], FACTS);
+    for (let seed = 1; seed <= 10; seed++) {
+      const all = routes(seed, 2000);
+      const general = new AdjRibOut();
+      const direct = new AdjRibOut();
+      general.setDesiredKeyed(buildDesiredKeyed(all, FACTS));
+      direct.setDesiredKeyed(buildDesiredKeyed(all, FACTS));
+      for (let step = 0; step < 3; step++) {
+        const picked = all.filter((_, i) => (i * 13 + seed + step) % 4 === 0).map((r) => r.prefix);
+        const withdrawals = [...picked.reverse(), ...picked.slice(0, 50), "203.0.113.0/24", "2001:db8:ffff::/48"];
+        const keys = withdrawals.map((prefix) => prefixToKey(prefix)!);
+        const expected = general.changeKeys(nothing, keys);
+        const got = direct.withdrawKeys({ ipv4: Float64Array.from(keys.filter((k) => typeof k === "number")), ipv6: keys.filter((k) => typeof k === "string") });
+        expect(asText(got)).toEqual(asText(expected));
+        expect([...direct.entries()]).toEqual([...general.entries()]);
+        expect(direct.attributeSetCount).toBe(general.attributeSetCount);
+      }
+    }
+  });
+
   it("packIpv4Updates rejects what is not an IPv4 key", () => {
     expect(() => packIpv4Updates({ withdrawn: Float64Array.of(10 * 2 ** 24 * 64 + 33) }, CTX)).toThrow(TypeError);
     expect(() => packIpv4Updates({ attributes: { origin: 0, asPath: [], mpReach: { afi: 2, safi: 1, nextHops: ["2001:db8::1"], nlri: [] } }, ipv4: Float64Array.of(64 + 32) }, CTX)).toThrow(TypeError);

@@ -13,6 +13,12 @@ import type { IntentRoute } from "./policy.js";
 import { Ipv4Table } from "./ipv4-table.js";
 import { keyToPrefix, prefixToKey, type PrefixKey } from "./prefix.js";
 
+/** Keys of withdrawn prefixes by family: IPv4 keys (`address * 64 + length`), IPv6 keys as text. */
+export interface WithdrawnKeys {
+  ipv4: Float64Array;
+  ipv6: string[];
+}
+
 const IPV4_KEY_FACTOR = 64;
 /** Prefix of the Map key of a route whose prefix does not parse (IPv6 keys are hex digits). */
 const UNPARSED = "!";
@@ -61,26 +67,30 @@ export class WantedRoutes {
    * not: the caller withdraws them from its Adj-RIB-Out, where a prefix can
    * outlive its route here only by a bug, and that is the place to be sure).
    */
-  withdraw(prefixes: readonly string[]): PrefixKey[] {
-    const keys: PrefixKey[] = [];
+  withdraw(prefixes: readonly string[]): WithdrawnKeys {
+    // IPv4 keys exceed 31 bits: a Float64Array holds them unboxed (a PrefixKey[] would box each one).
+    const ipv4 = new Float64Array(prefixes.length);
+    let n = 0;
+    const ipv6: string[] = [];
     for (const prefix of prefixes) {
       const key = prefixToKey(prefix);
       if (key === undefined) {
         this.others.delete(UNPARSED + prefix);
         continue;
       }
-      keys.push(key);
       if (typeof key === "string") {
+        ipv6.push(key);
         this.others.delete(key);
         continue;
       }
+      ipv4[n++] = key;
       const length = key % IPV4_KEY_FACTOR;
       const slot = this.index4.delete((key - length) / IPV4_KEY_FACTOR, length);
       if (slot === undefined) continue;
       this.routes4[slot] = undefined;
       this.freeSlots.push(slot);
     }
-    return keys;
+    return { ipv4: n === ipv4.length ? ipv4 : ipv4.subarray(0, n), ipv6 };
   }
 
   has(key: PrefixKey): boolean {

@@ -17,7 +17,7 @@ import { eventFromDecoded } from "../fsm/events.js";
 import type { FsmAction, FsmConfig, NegotiatedSession, NotificationError } from "../fsm/types.js";
 import { AdjRibIn } from "../rib/adj-rib-in.js";
 import { AdjRibOut, keyedGroupPrefixes, type KeyedGroup } from "../rib/adj-rib-out.js";
-import { buildKeyedBatch, type KeyedRoutes, type SessionFacts } from "../rib/policy.js";
+import { buildKeyedBatch, type SessionFacts } from "../rib/policy.js";
 import { WantedRoutes } from "../rib/wanted-routes.js";
 import { Connection, emptyCounts } from "./connection.js";
 import { ribEntry } from "./rib-entry.js";
@@ -43,8 +43,7 @@ function* slices<T>(items: readonly T[]): Generator<readonly T[]> {
   for (let from = 0; from < items.length; from += ANNOUNCE_SLICE_ROUTES) yield items.slice(from, from + ANNOUNCE_SLICE_ROUTES);
 }
 
-/** An empty desired set, for change sets that only withdraw. */
-const NOTHING_DESIRED: KeyedRoutes = { ipv4: [], ipv4Attributes: [], ipv6: [], ipv6Attributes: [] };
+const NO_KEYS = new Float64Array(0);
 
 /** pino-compatible. */
 export interface SessionLogger {
@@ -193,7 +192,7 @@ export class Session implements BgpSession {
     if (upserts.length === 0) {
       for (const slice of slices(withdrawals)) {
         const keys = this.wanted.withdraw(slice);
-        if (this.facts) this.sendGroups(this.adjOut.changeKeys(NOTHING_DESIRED, keys));
+        if (this.facts) this.sendGroups(this.adjOut.withdrawKeys(keys));
       }
       return;
     }
@@ -207,8 +206,10 @@ export class Session implements BgpSession {
     if (!this.facts) return;
     // Announcements before withdrawals (make before break). A withdrawal of a
     // prefix upserted in the same call is superseded by it: wanted again now.
-    const gone = withdrawn.filter((key) => !this.wanted.has(key));
-    for (const slice of slices(gone)) this.sendGroups(this.adjOut.changeKeys(NOTHING_DESIRED, slice));
+    const gone4 = withdrawn.ipv4.filter((key) => !this.wanted.has(key));
+    const gone6 = withdrawn.ipv6.filter((key) => !this.wanted.has(key));
+    for (let from = 0; from < gone4.length; from += ANNOUNCE_SLICE_ROUTES) this.sendGroups(this.adjOut.withdrawKeys({ ipv4: gone4.subarray(from, from + ANNOUNCE_SLICE_ROUTES), ipv6: [] }));
+    this.sendGroups(this.adjOut.withdrawKeys({ ipv4: NO_KEYS, ipv6: gone6 }));
   }
 
   setRoutes(routes: OutRoute[]): void {
