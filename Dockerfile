@@ -10,10 +10,10 @@
 # npm on PATH); see docs/deploy.md.
 #
 # The build stage installs gcc and libc6-dev (from the Debian mirror the base
-# image's apt points at) to compile the TCP-MD5 addon (libs/bgp/native), and
-# fails when it cannot: the image always signs password peers' sessions. Without
-# a reachable mirror, `--build-arg TCP_MD5=off` builds an image whose speakers
-# refuse password peers instead.
+# image's apt points at) to compile the TCP-MD5 addon (libs/bgp/native; it also
+# sets GTSM's TTLs), and fails when it cannot: the image always signs password
+# peers' sessions. Without a reachable mirror, `--build-arg TCP_MD5=off` builds
+# an image whose speakers refuse password and ttlSecurity peers instead.
 ARG NODE_IMAGE=node:22-slim
 ARG TCP_MD5=on
 

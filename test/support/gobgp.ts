@@ -22,6 +22,8 @@ export interface GobgpNeighbor {
   gracefulRestart?: boolean;
   /** TCP-MD5 password (RFC 2385): gobgpd's auth-password. */
   authPassword?: string;
+  /** GTSM (RFC 5082): gobgpd's ttl-security with this ttl-min (the lowest TTL accepted; 255 = directly connected). */
+  ttlMin?: number;
 }
 
 export interface GobgpOptions {
@@ -60,6 +62,7 @@ function toml(options: GobgpOptions): string {
       `    local-address = "${n.localAddress}"`,
       `    remote-port = ${n.port ?? 179}`,
       `    passive-mode = ${n.passive ? "true" : "false"}`,
+      ...(n.ttlMin ? ["  [neighbors.ttl-security.config]", "    enabled = true", `    ttl-min = ${n.ttlMin}`] : []),
       "  [neighbors.timers.config]",
       "    connect-retry = 1",
       "    idle-hold-time-after-reset = 1",

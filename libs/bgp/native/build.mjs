@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Compiles the TCP-MD5 addon (tcp_md5.c) into libs/bgp/dist/native/tcp_md5.node
+ * Compiles the TCP-MD5 addon (tcp_md5.c; it also sets GTSM's TTL options) into libs/bgp/dist/native/tcp_md5.node
  * with plain cc — no node-gyp, which would download Node.js's headers. Run by
  * the root `npm run build` after tsc.
  *
@@ -10,8 +10,8 @@
  * of any Node.js with Node-API 8 serve every later Node.js.
  *
  * Where there is no compiler, no headers or not Linux, prints a warning and
- * exits 0: the build goes on, and sessions with a password then refuse to
- * start ("TCP-MD5 unavailable: ..."). SVCBGP_REQUIRE_TCP_MD5=1 makes that an
+ * exits 0: the build goes on, and sessions with a password or ttlSecurity then
+ * refuse to start ("TCP-MD5 unavailable: ...", "GTSM unavailable: ..."). SVCBGP_REQUIRE_TCP_MD5=1 makes that an
  * error (CI, the image build).
  */
 import { execFileSync } from "node:child_process";
@@ -27,7 +27,7 @@ const output = join(outDir, "tcp_md5.node");
 const required = process.env.SVCBGP_REQUIRE_TCP_MD5 === "1";
 
 function skip(reason) {
-  const text = `TCP-MD5 addon not built: ${reason}. BGP peers with a password will be refused (install gcc and libc6-dev, then npm run build).`;
+  const text = `TCP-MD5 addon not built: ${reason}. BGP peers with a password or ttlSecurity (GTSM) will be refused (install gcc and libc6-dev, then npm run build).`;
   if (required) {
     process.stderr.write(`error: ${text} (SVCBGP_REQUIRE_TCP_MD5=1)\n`);
     process.exit(1);

@@ -1,7 +1,9 @@
 /*
- * TCP-MD5 signatures (RFC 2385) for BGP sessions: the two socket calls
- * Node.js's net module cannot make. A Node-API addon (ABI-stable: one build
- * serves every Node.js version with Node-API 8), Linux only.
+ * The socket options BGP sessions need and Node.js's net module cannot set:
+ * TCP-MD5 signatures (RFC 2385) and GTSM (RFC 5082). A Node-API addon
+ * (ABI-stable: one build serves every Node.js version with Node-API 8),
+ * Linux only. (The file keeps its first feature's name: the build, the image
+ * and SVCBGP_TCP_MD5_ADDON all know it by it.)
  *
  *   createTcpSocket(family: 4 | 6): number
  *     socket(AF_INET | AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC):
@@ -11,6 +13,13 @@
  *     TCP_MD5SIG_EXT for a prefix. An empty key deletes the address's key.
  *     On an IPv6 socket an IPv4 address is keyed as IPv4-mapped, as the
  *     kernel sees such peers.
+ *   setTtlSecurity(fd, family: 4 | 6, hops: 0..255): undefined
+ *     GTSM for a peer of that family: hops 1..255 sends with TTL (hop limit)
+ *     255 and drops segments that arrive with less than 256 - hops
+ *     (IP_TTL + IP_MINTTL; IPV6_UNICAST_HOPS + IPV6_MINHOPCOUNT); hops 0
+ *     restores the defaults (route TTL, no minimum). An IPv4 peer of an IPv6
+ *     socket (IPv4-mapped) is served by the IPv4 options, so such a socket
+ *     gets both families'.
  *
  * Failures throw an Error with `code` ("EPERM", "ENOENT", ...), `errno`
  * (positive, as in C) and `syscall`. Nothing here ever puts the key into a
@@ -27,6 +36,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#ifndef IP_MINTTL
+#define IP_MINTTL 21
+#endif
+#ifndef IPV6_MINHOPCOUNT
+#define IPV6_MINHOPCOUNT 73
+#endif
+
+/* GTSM (RFC 5082): what a session sends with, and the largest hop count. */
+#define GTSM_TTL 255
+#define GTSM_MAX_HOPS 255
 
 #ifndef TCP_MD5SIG_EXT
 #define TCP_MD5SIG_EXT 32
@@ -171,11 +191,54 @@ static napi_value set_md5_key(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setsockopt of one int; on failure throws (naming the option) and returns 0. */
+static int set_int_option(napi_env env, int fd, int level, int option, int value, const char *name) {
+  if (setsockopt(fd, level, option, &value, sizeof value) == 0) return 1;
+  throw_errno(env, errno, "setsockopt", name);
+  return 0;
+}
+
+static napi_value set_ttl_security(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 3) return throw_type(env, "setTtlSecurity(fd, family, hops): three arguments");
+
+  int32_t fd, hops;
+  int peer_domain;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return throw_type(env, "setTtlSecurity: fd must be a non-negative integer");
+  if (!family_arg(env, argv[1], &peer_domain)) return throw_type(env, "setTtlSecurity: family must be 4 or 6");
+  if (napi_get_value_int32(env, argv[2], &hops) != napi_ok || hops < 0 || hops > GTSM_MAX_HOPS)
+    return throw_type(env, "setTtlSecurity: hops must be 0 (off) or 1..255");
+
+  int socket_domain = 0;
+  socklen_t size = sizeof socket_domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &socket_domain, &size) != 0) return throw_errno(env, errno, "getsockopt", NULL);
+  if (socket_domain != AF_INET && socket_domain != AF_INET6) return throw_errno(env, EAFNOSUPPORT, "setTtlSecurity", "(not an IP socket)");
+  if (socket_domain == AF_INET && peer_domain == AF_INET6) return throw_errno(env, EAFNOSUPPORT, "setTtlSecurity", "(an IPv6 peer on an IPv4 socket)");
+
+  /* -1 restores the route's default TTL; a minimum of 0 checks nothing. */
+  int ttl = hops ? GTSM_TTL : -1;
+  int min_ttl = hops ? 256 - hops : 0;
+  /* The IPv4 options serve IPv4 sockets and the IPv4-mapped peers of IPv6 ones. */
+  if (peer_domain == AF_INET) {
+    if (!set_int_option(env, fd, IPPROTO_IP, IP_TTL, ttl, "(IP_TTL)")) return NULL;
+    if (!set_int_option(env, fd, IPPROTO_IP, IP_MINTTL, min_ttl, "(IP_MINTTL)")) return NULL;
+  }
+  if (socket_domain == AF_INET6) {
+    if (!set_int_option(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "(IPV6_UNICAST_HOPS)")) return NULL;
+    if (!set_int_option(env, fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, min_ttl, "(IPV6_MINHOPCOUNT)")) return NULL;
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   if (napi_create_function(env, "createTcpSocket", NAPI_AUTO_LENGTH, create_tcp_socket, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "createTcpSocket", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "setMd5Key", NAPI_AUTO_LENGTH, set_md5_key, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "setMd5Key", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "setTtlSecurity", NAPI_AUTO_LENGTH, set_ttl_security, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "setTtlSecurity", fn) != napi_ok) return NULL;
   return exports;
 }

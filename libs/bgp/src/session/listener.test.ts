@@ -54,6 +54,8 @@ describe("BgpListener", () => {
     l.register(session);
     l.register(other);
     expect(await dial(l, "127.0.0.2")).toBe("open");
+    // The dialler's 'connect' and the listener's 'connection' are two sockets' events: wait for the listener's.
+    await expect.poll(() => session.accepted.length + other.accepted.length).toBe(1);
     expect(session.accepted).toHaveLength(1);
     expect(session.accepted[0].remoteAddress).toBe("127.0.0.2");
     expect(other.accepted).toHaveLength(0);
@@ -82,7 +84,8 @@ describe("BgpListener", () => {
     const socket = connect({ host: "127.0.0.11", port, localAddress: "127.0.0.2" });
     cleanups.push(() => socket.destroy());
     await new Promise((resolve) => socket.once("connect", resolve));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Until the listener has handed the connection to one of them (no fixed sleep: the listener's event may come later).
+    await expect.poll(() => viaA.accepted.length + viaB.accepted.length).toBe(1);
     expect(viaA.accepted).toHaveLength(0);
     expect(viaB.accepted).toHaveLength(1);
     viaB.accepted[0].destroy();
@@ -109,6 +112,7 @@ describe("BgpListener.close", () => {
     const session = new RecordingSession({ peerAddress: "127.0.0.2" });
     l.register(session);
     expect(await dial(l, "127.0.0.2", 50)).toBe("open");
+    await expect.poll(() => session.accepted.length).toBe(1);
     await l.close();
     expect(l.isListening).toBe(false);
     expect(session.accepted[0].destroyed).toBe(false);
@@ -124,7 +128,11 @@ describe("BgpListener.close", () => {
 function dialSigned(l: BgpListener, from: string, key: string | undefined, ms = 200, waitMs = 1500): Promise<"open" | "closed" | "no connection"> {
   const { address, port } = l.address();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve("no connection"), waitMs);
+    const timer = setTimeout(() => {
+      resolve("no connection");
+      // Left dialling, the socket would retransmit its SYN (1 s, 3 s, 7 s ... after the first) into later steps of the test.
+      socket.destroy();
+    }, waitMs);
     const settle = (outcome: "open" | "closed") => {
       clearTimeout(timer);
       resolve(outcome);

@@ -13,16 +13,24 @@
  * connection only while the listener holds exactly its key; without the
  * TCP-MD5 addon, connections from password peers are refused, never accepted
  * unsigned.
+ *
+ * GTSM (RFC 5082): while any registered session has ttlSecurity, the
+ * listening socket sends with TTL 255 — its SYN-ACK must pass a GTSM peer's
+ * minimum TTL — and, when every session on it has ttlSecurity, drops
+ * segments below the most permissive of their minimum TTLs (SYNs included).
+ * The session taking a connection sets its own GTSM on it (see
+ * Session.acceptConnection).
  */
 import { createServer, isIP, type AddressInfo, type Server, type Socket } from "node:net";
 import { canonicalAddress } from "../codec/prefix.js";
 import type { SessionLogger } from "./session.js";
+import { GTSM_MAX_HOPS, GTSM_OFF, gtsmUnavailable, handleFd, setTtlSecurity } from "./gtsm.js";
 import { setTcpMd5Key, tcpMd5Unavailable } from "./tcp-md5.js";
 import type { SessionOptions } from "./types.js";
 
 /** What the listener needs of a session (Session has it). */
 export interface AcceptingSession {
-  readonly options: Readonly<Pick<SessionOptions, "peerAddress" | "localAddress" | "password">>;
+  readonly options: Readonly<Pick<SessionOptions, "peerAddress" | "localAddress" | "password" | "ttlSecurity">>;
   /** Takes an inbound connection from the peer; false when refused (the listener then closes it). */
   acceptConnection(socket: Socket): boolean;
 }
@@ -41,6 +49,13 @@ export interface BgpListenerOptions {
     unavailable?: () => string | undefined;
     /** Installs (empty key: deletes) a peer address's key on the listening socket. */
     setKey?: (fd: number, address: string, key: string) => void;
+  };
+  /** GTSM on the listening socket for ttlSecurity sessions; default: the addon (tests may substitute). */
+  gtsm?: {
+    /** Why GTSM is unavailable, or undefined. */
+    unavailable?: () => string | undefined;
+    /** Sets the listening socket's GTSM (hops 0: off) for peers like `address` (its family). */
+    set?: (fd: number, address: string, hops: number) => void;
   };
 }
 
@@ -69,11 +84,19 @@ export class BgpListener {
   private readonly keyProblems = new Map<string, string>();
   private readonly tcpMd5Unavailable: () => string | undefined;
   private readonly setKey: (fd: number, address: string, key: string) => void;
+  /** The GTSM hop count the listening socket has (0: none set by us). */
+  private ttlHops = GTSM_OFF;
+  /** The last GTSM problem logged for the listening socket (logged once until it changes). */
+  private ttlProblem: string | undefined;
+  private readonly gtsmUnavailable: () => string | undefined;
+  private readonly setGtsm: (fd: number, address: string, hops: number) => void;
 
   constructor(private readonly options: BgpListenerOptions) {
     this.log = options.logger ?? silent;
     this.tcpMd5Unavailable = options.tcpMd5?.unavailable ?? tcpMd5Unavailable;
     this.setKey = options.tcpMd5?.setKey ?? ((fd, address, key) => setTcpMd5Key(fd, address, key));
+    this.gtsmUnavailable = options.gtsm?.unavailable ?? gtsmUnavailable;
+    this.setGtsm = options.gtsm?.set ?? setTtlSecurity;
     this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
   }
 
@@ -88,6 +111,7 @@ export class BgpListener {
         this.server.on("error", (err) => this.log.error({ listen: this.label, err: err.message }, "BGP listener error"));
         this.listening = true;
         this.syncKeys();
+        this.syncTtlSecurity();
         resolve();
       });
     });
@@ -111,6 +135,7 @@ export class BgpListener {
     if (!list.includes(session)) list.push(session);
     this.sessions.set(key, list);
     this.syncKeys();
+    this.syncTtlSecurity();
   }
 
   unregister(session: AcceptingSession): void {
@@ -119,6 +144,12 @@ export class BgpListener {
     if (list.length) this.sessions.set(key, list);
     else this.sessions.delete(key);
     this.syncKeys();
+    this.syncTtlSecurity();
+  }
+
+  /** The GTSM hop count set on the listening socket (0: none); see syncTtlSecurity. */
+  get listenerTtlSecurity(): number {
+    return this.ttlHops;
   }
 
   /** Peer addresses whose TCP-MD5 key the listening socket holds. */
@@ -135,6 +166,7 @@ export class BgpListener {
     if (!this.listening) return;
     this.listening = false;
     this.keys.clear();
+    this.ttlHops = GTSM_OFF;
     for (const socket of this.open) socket.destroy();
     this.server.close();
   }
@@ -213,6 +245,48 @@ export class BgpListener {
           this.log.error({ listen: this.label, peer: address, err: message }, "cannot set the TCP-MD5 key on the BGP listener; connections from this password peer are refused"),
         );
       }
+    }
+  }
+
+  /**
+   * The listening socket's GTSM, from the sessions it serves: none without
+   * ttlSecurity sessions; with some, TTL 255 (its SYN-ACKs must pass their
+   * peers' filters) and a minimum TTL only when every session has
+   * ttlSecurity — the most permissive of theirs (the largest hop count),
+   * as the listener cannot tell peers apart before the SYN is accepted.
+   * Otherwise hop count 255: TTL 255, any TTL accepted. Accepted
+   * connections inherit it; each session then sets its own.
+   */
+  private syncTtlSecurity(): void {
+    if (!this.listening) return;
+    const served = [...this.sessions].filter(([address]) => this.servesFamily(address)).flatMap(([, sessions]) => sessions);
+    const hopCounts = served.map((s) => s.options.ttlSecurity ?? GTSM_OFF);
+    const gtsm = hopCounts.filter((hops) => hops > GTSM_OFF);
+    const wanted = gtsm.length === 0 ? GTSM_OFF : gtsm.length === hopCounts.length ? Math.min(GTSM_MAX_HOPS, Math.max(...gtsm)) : GTSM_MAX_HOPS;
+    if (wanted === this.ttlHops) return;
+    const unavailable = this.gtsmUnavailable();
+    if (unavailable !== undefined) {
+      // The ttlSecurity sessions refuse to start (and connections), saying why: nothing to protect here.
+      if (this.ttlProblem !== "unavailable") this.log.debug({ listen: this.label, reason: unavailable }, "GTSM unavailable; the BGP listener's TTL is left as it is");
+      this.ttlProblem = "unavailable";
+      return;
+    }
+    const fd = handleFd(this.server);
+    // The family whose options serve the listener's peers: a dual-stack "::" (AF_INET6) with an IPv4 address gets both.
+    const { host } = this.options;
+    const familyAddress = !host.includes(":") || (host === "::" && this.options.ipv6Only === false) ? "0.0.0.0" : "::";
+    try {
+      if (fd === undefined) throw new Error("the listening socket has no file descriptor");
+      this.setGtsm(fd, familyAddress, wanted);
+      this.ttlHops = wanted;
+      this.ttlProblem = undefined;
+      this.log.debug({ listen: this.label, hops: wanted }, "GTSM set on the BGP listener");
+    } catch (err) {
+      const message = (err as Error).message;
+      if (this.ttlProblem !== message) {
+        this.log.error({ listen: this.label, err: message }, "cannot set GTSM on the BGP listener; GTSM peers dialling it may get no answer (its SYN-ACKs are not sent with TTL 255)");
+      }
+      this.ttlProblem = message;
     }
   }
 

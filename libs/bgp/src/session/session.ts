@@ -21,7 +21,8 @@ import { buildKeyedBatch, type SessionFacts } from "../rib/policy.js";
 import { WantedRoutes } from "../rib/wanted-routes.js";
 import { Connection, emptyCounts } from "./connection.js";
 import { ribEntry } from "./rib-entry.js";
-import { createSignedSocket, invalidTcpMd5Key, tcpMd5Unavailable } from "./tcp-md5.js";
+import { gtsmRefusal, setSocketTtlSecurity, setTtlSecurity, GTSM_OFF } from "./gtsm.js";
+import { createConfiguredSocket, invalidTcpMd5Key, setTcpMd5Key, tcpMd5Unavailable } from "./tcp-md5.js";
 import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionListenOptions, SessionOptions, SessionStateName, SessionStatus, StopMode } from "./types.js";
 
 const DEFAULT_PORT = 179;
@@ -58,10 +59,12 @@ const silent: SessionLogger = { debug() {}, info() {}, warn() {}, error() {} };
 export interface SessionDeps {
   logger?: SessionLogger;
   clock?: Clock;
-  /** Dials the peer (signing the connection with `password`, TCP-MD5); tests may substitute. */
+  /** Dials the peer (signing the connection with `password`, TCP-MD5; GTSM with `ttlSecurity`); tests may substitute. */
   dial?: (options: DialOptions) => Socket;
   /** Why TCP-MD5 is unavailable, or undefined when it is available; default: whether the addon loads. */
   tcpMd5Unavailable?: () => string | undefined;
+  /** Why GTSM is unavailable, or undefined when it is available; default: whether the addon loads (and has GTSM). */
+  gtsmUnavailable?: () => string | undefined;
 }
 
 export interface DialOptions {
@@ -70,12 +73,24 @@ export interface DialOptions {
   localAddress?: string;
   /** TCP-MD5 key (RFC 2385) for the connection. */
   password?: string;
+  /** GTSM (RFC 5082) hop count for the connection; 0 or absent: off. */
+  ttlSecurity?: number;
 }
 
-/** The default dialler: net.connect, or for a password a TCP-MD5-keyed socket (from the addon) that net connects. */
+/**
+ * The default dialler: net.connect; with a password or ttlSecurity, a socket
+ * from the addon that has its TCP-MD5 key and GTSM TTLs before net connects
+ * it (so the SYN is signed and sent with TTL 255, and the SYN-ACK is checked).
+ */
 export function dialPeer(o: DialOptions): Socket {
-  const target = { host: o.host, port: o.port, localAddress: o.localAddress, family: isIPv6(o.host) ? 6 : 4 };
-  return o.password ? createSignedSocket(o.host, o.password).connect(target) : netConnect(target);
+  const family = isIPv6(o.host) ? 6 : 4;
+  const target = { host: o.host, port: o.port, localAddress: o.localAddress, family };
+  if (!o.password && !o.ttlSecurity) return netConnect(target);
+  const socket = createConfiguredSocket(family, (fd) => {
+    if (o.password) setTcpMd5Key(fd, o.host, o.password);
+    if (o.ttlSecurity) setTtlSecurity(fd, o.host, o.ttlSecurity);
+  });
+  return socket.connect(target);
 }
 
 /** Why a session with these options cannot use TCP-MD5 (they have a password), or undefined. Never contains the password. */
@@ -142,8 +157,7 @@ export class Session implements BgpSession {
         : null,
     };
     if (options.keepaliveTime) config.keepaliveTime = options.keepaliveTime;
-    if (options.ttlSecurity) this.refused = "GTSM (ttlSecurity) needs IP_MINTTL, which Node.js sockets cannot set; the session is not started";
-    this.refused ??= tcpMd5Refusal(options, deps.tcpMd5Unavailable);
+    this.refused = gtsmRefusal(options, deps.gtsmUnavailable) ?? tcpMd5Refusal(options, deps.tcpMd5Unavailable);
     this.pair = new ConnectionPair(config, this.clock, (id, actions) => this.perform(id, actions));
   }
 
@@ -180,8 +194,25 @@ export class Session implements BgpSession {
   /** Hands an accepted inbound connection from this peer to the session; false if refused (the caller closes it). */
   acceptConnection(socket: Socket): boolean {
     if (this.stopped || this.refused) return false;
+    const hops = this.options.ttlSecurity;
+    if (hops) {
+      // GTSM from here on. The SYN, the handshake's ACK and whatever arrived
+      // before this call were not filtered (the listener's minimum TTL, when
+      // it has one, was): BIRD does the same. The OPEN is read after this.
+      try {
+        setSocketTtlSecurity(socket, this.options.peerAddress, hops);
+      } catch (err) {
+        this.lastError = `GTSM not set on the connection from ${this.options.peerAddress}: ${(err as Error).message}; connection refused`;
+        this.log.error({ peer: this.options.peerAddress }, this.lastError);
+        return false;
+      }
+    }
     const id = this.pair.incoming();
-    if (id === null) return false;
+    if (id === null) {
+      // Refused: the listener may offer the socket to another session, which must not inherit this one's filter.
+      if (hops) this.undoTtlSecurity(socket);
+      return false;
+    }
     this.bind(id, socket);
     this.pair.handle(id, { type: "TcpConnectionConfirmed" });
     return true;
@@ -307,14 +338,17 @@ export class Session implements BgpSession {
   }
 
   private dial(id: number): void {
-    const { peerAddress, localAddress, password } = this.options;
+    const { peerAddress, localAddress, password, ttlSecurity } = this.options;
     const port = this.options.peerPort ?? DEFAULT_PORT;
     const dial = this.deps.dial ?? dialPeer;
     let socket: Socket;
     try {
-      socket = dial(password ? { host: peerAddress, port, localAddress, password } : { host: peerAddress, port, localAddress });
+      const target: DialOptions = { host: peerAddress, port, localAddress };
+      if (password) target.password = password;
+      if (ttlSecurity) target.ttlSecurity = ttlSecurity;
+      socket = dial(target);
     } catch (err) {
-      // A socket that could not even be made (EMFILE, a TCP-MD5 key the kernel refused) fails like a connect, after this turn.
+      // A socket that could not even be made (EMFILE, a TCP-MD5 key or GTSM option the kernel refused) fails like a connect, after this turn.
       socket = new Socket();
       process.nextTick(() => socket.destroy(err as Error));
     }
@@ -383,9 +417,24 @@ export class Session implements BgpSession {
     socket.on("close", () => lost());
   }
 
-  /** A TCP-MD5 mismatch is silent (the peer's kernel drops badly signed or unsigned segments): a dial just gets no answer. */
+  /**
+   * A TCP-MD5 or GTSM mismatch is silent (a kernel drops badly signed or
+   * unsigned segments, and those below the minimum TTL): a dial just gets no answer.
+   */
   private noAnswerHint(): string {
-    return this.options.password ? " (TCP-MD5: check that the peer has the same password)" : "";
+    const hints: string[] = [];
+    if (this.options.password) hints.push("TCP-MD5: check that the peer has the same password");
+    if (this.options.ttlSecurity) hints.push(`GTSM: check that the peer has TTL security on and is at most ${this.options.ttlSecurity} hop${this.options.ttlSecurity === 1 ? "" : "s"} away`);
+    return hints.length ? ` (${hints.join("; ")})` : "";
+  }
+
+  /** Takes a refused accepted socket's GTSM off again (or, failing that, closes it). */
+  private undoTtlSecurity(socket: Socket): void {
+    try {
+      setSocketTtlSecurity(socket, this.options.peerAddress, GTSM_OFF);
+    } catch {
+      socket.destroy();
+    }
   }
 
   private drop(id: number): void {

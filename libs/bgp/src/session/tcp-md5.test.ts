@@ -40,12 +40,19 @@ async function server(host = "127.0.0.1"): Promise<{ server: Server; fd: number;
   return { server: s, fd, port: (s.address() as { port: number }).port, accepted };
 }
 
-/** Connects from `from` (signed with `key` if given): "connected", or "no connection" after a generous wait. */
+/**
+ * Connects from `from` (signed with `key` if given): "connected", or "no connection" after a generous wait.
+ * A socket that got no connection is destroyed then: left dialling, the kernel would retransmit its SYN
+ * (1 s, 3 s, 7 s ... after the first), which a listener whose key is cleared later in the test would accept.
+ */
 function attempt(port: number, from: string, key?: string, host = "127.0.0.1", waitMs = 1500): Promise<"connected" | "no connection"> {
   const socket = key ? createSignedSocket(host, key) : new Socket();
   cleanups.push(() => socket.destroy());
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve("no connection"), waitMs);
+    const timer = setTimeout(() => {
+      resolve("no connection");
+      socket.destroy();
+    }, waitMs);
     socket.on("error", () => {
       clearTimeout(timer);
       resolve("no connection");
@@ -121,6 +128,8 @@ describe.runIf(support.available)("TCP-MD5 addon", () => {
     setTcpMd5Key(fd, "127.0.0.2", "");
     expect(await attempt(port, "127.0.0.2")).toBe("connected");
     expect(() => setTcpMd5Key(fd, "127.0.0.2", "")).toThrow(expect.objectContaining({ code: "ENOENT" }));
+    // The dialler's 'connect' and the server's 'connection' come from two sockets: wait for the server's side.
+    await expect.poll(() => accepted.length).toBe(3);
     expect(accepted.map((s) => s.remoteAddress)).toEqual(["127.0.0.2", "127.0.0.3", "127.0.0.2"]);
   });
 
@@ -152,6 +161,8 @@ describe.runIf(support.available)("TCP-MD5 addon", () => {
       socket.connect({ host: "127.0.0.1", port, localAddress: "127.0.0.4" }, resolve);
     });
     expect(socket.localAddress).toBe("127.0.0.4");
+    // Connected on our side does not mean accepted on the server's (another socket, its own event).
+    await expect.poll(() => accepted.length).toBe(1);
     socket.write("ping");
     const received = await new Promise<string>((resolve) => {
       const peer = accepted[0];

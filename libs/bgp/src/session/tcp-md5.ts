@@ -12,6 +12,9 @@
  * Without the addon nothing is ever connected unsigned: tcpMd5Support() says
  * why it is unavailable, and sessions and listeners refuse password peers.
  * Keys never appear in errors or logs.
+ *
+ * The same addon sets GTSM's TTL options (see gtsm.ts), and its sockets
+ * (createConfiguredSocket) carry whatever must hold from the first SYN on.
  */
 import { closeSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -28,6 +31,11 @@ export interface TcpMd5Addon {
   createTcpSocket(family: 4 | 6): number;
   /** setsockopt(TCP_MD5SIG), or TCP_MD5SIG_EXT for prefixLength >= 0; an empty key deletes. */
   setMd5Key(fd: number, family: 4 | 6, address: string, prefixLength: number, key: string): void;
+  /**
+   * GTSM for a peer of `family`: hops 1..255 sends with TTL 255 and drops what arrives with less than 256 - hops; 0 restores the defaults.
+   * Absent from addons built before GTSM support (gtsm.ts then says so).
+   */
+  setTtlSecurity?(fd: number, family: 4 | 6, hops: number): void;
 }
 
 export type TcpMd5Support = { readonly available: true; readonly addon: TcpMd5Addon; readonly path: string } | { readonly available: false; readonly reason: string };
@@ -97,7 +105,7 @@ function addressFamily(address: string): 4 | 6 {
 }
 
 /** The addon's error as a Node.js errno exception: code ("EPERM", ...), errno (negative, as libuv's), syscall; never the key. */
-function errnoException(err: unknown, what: string): NodeJS.ErrnoException {
+export function errnoException(err: unknown, what: string): NodeJS.ErrnoException {
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.errno !== "number") return e;
   const errno = -Math.abs(e.errno);
@@ -141,7 +149,24 @@ export function createTcpSocketFd(family: 4 | 6): number {
   try {
     return addon.createTcpSocket(family);
   } catch (err) {
-    throw errnoException(err, "TCP-MD5: cannot create a socket");
+    throw errnoException(err, "cannot create a TCP socket with the native addon");
+  }
+}
+
+/**
+ * A net.Socket, not yet connected, on an addon-made socket that `configure`
+ * prepared (keys, TTLs: what must hold from the first SYN on). Call
+ * `.connect(...)` on it. Throws (closing the fd) when configure does.
+ */
+export function createConfiguredSocket(family: 4 | 6, configure: (fd: number) => void): Socket {
+  const fd = createTcpSocketFd(family);
+  try {
+    configure(fd);
+    // manualStart: no read until connected (net starts reading on 'connect').
+    return new Socket({ fd, manualStart: true } as ConstructorParameters<typeof Socket>[0]);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
 }
 
@@ -152,14 +177,5 @@ export function createTcpSocketFd(family: 4 | 6): number {
  * Throws (closing the fd) when the socket cannot be made or keyed.
  */
 export function createSignedSocket(peerAddress: string, key: string): Socket {
-  const family = addressFamily(peerAddress);
-  const fd = createTcpSocketFd(family);
-  try {
-    setTcpMd5Key(fd, peerAddress, key);
-    // manualStart: no read until connected (net starts reading on 'connect').
-    return new Socket({ fd, manualStart: true } as ConstructorParameters<typeof Socket>[0]);
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
+  return createConfiguredSocket(addressFamily(peerAddress), (fd) => setTcpMd5Key(fd, peerAddress, key));
 }

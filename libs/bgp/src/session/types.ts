@@ -43,7 +43,7 @@ export interface SessionOptions {
    * not start (it never connects unsigned). Never logged or reported.
    */
   password?: string;
-  /** GTSM (RFC 5082) hop count; 0 disables. */
+  /** GTSM (RFC 5082): send with TTL 255 and accept only TTL ≥ 256 − this (1..255); 0 disables. Needs the native addon (gtsm.ts). */
   ttlSecurity?: number;
   /** Keep received routes (Adj-RIB-In); default true. */
   keepAdjRibIn?: boolean;
