@@ -396,8 +396,10 @@ describe("KubernetesSource", () => {
 
   it("the watchdog restarts a watch that went silent", async () => {
     const { server, source, sink } = await setup({}, { staleAfterMs: 500, watchdogIntervalMs: 50 }, seedObjects());
+    // Synced means listed, not watching: a watch opened after stallWatches() would not be stalled and would deliver the changes itself.
+    await waitFor(() => server.openWatches() === 5, TIMEOUT, "watches open");
     // Every watch is now a half-open connection: nothing arrives, nothing errors.
-    server.stallWatches();
+    expect(server.stallWatches()).toBe(5);
     server.create(service("hidden", "10.49.0.90"));
     server.delete(service("api", ""));
     await waitFor(() => expectAllConverged(server, sink), TIMEOUT, "the watchdog to recover the stalled watch");

@@ -17,6 +17,7 @@ import {
 } from "@svcbgp/api";
 import { comparePrefixText } from "@svcbgp/config";
 import { runCli } from "./cli.js";
+import { formatAge } from "./table.js";
 
 const intent = create(NodeIntentSchema, {
   nodeName: "node-1",
@@ -70,7 +71,8 @@ beforeAll(async () => {
             address: "192.168.1.1",
             asn: 64512,
             state: SessionState.ESTABLISHED,
-            stateSince: timestampFromDate(new Date(Date.now() - 65_000)),
+            // 3h30m30s ago: the age prints as "3h30m" however long the call takes (up to 30 s), unlike a seconds-range age.
+            stateSince: timestampFromDate(new Date(Date.now() - (3 * 3600 + 30 * 60 + 30) * 1000)),
             negotiatedHoldTime: 9,
             prefixesSent: 2,
           },
@@ -149,7 +151,9 @@ describe("svcbgpctl against the watcher", () => {
 describe("svcbgpctl against a speaker", () => {
   it("prints peers with state, age and prefix counts", async () => {
     const { stdout } = await ctl("peers");
-    expect(stdout.split("\n")[1]).toMatch(/^192\.168\.1\.1\s+64512\s+Established\s+65s\s+9s\s+2\s+0\s+-$/);
+    expect(stdout.split("\n")[1]).toMatch(/^192\.168\.1\.1\s+64512\s+Established\s+3h30m\s+9s\s+2\s+0\s+-$/);
+    // The seconds and minutes ranges, without a clock.
+    expect([65_999, 125_000, 7_200_000].map(formatAge)).toEqual(["65s", "2m5s", "2h"]);
   });
 
   it("passes rib filters through and prints every streamed batch", async () => {

@@ -85,9 +85,11 @@ describe("FileIntentSource", () => {
     const { fakes, controller, source } = setup(path);
     await source.start();
     await writeFile(path, yamlIntent(["10.49.0.0/16", "10.50.0.1/16"], "    holdTime: 2\n"));
-    await eventually(() => expect(source.status().lastError).toBeDefined());
-    expect(source.status().lastError).toBe('routes[1].prefix: "10.50.0.1/16": host bits are set (did you mean 10.50.0.0/16?); peers[0].holdTime: 2 s is invalid (RFC 4271: 0 or at least 3)');
-    const line = logLines.find((l) => String(l.msg).startsWith("invalid intent file"));
+    // writeFile truncates before it writes: a read in between sees an empty file ("the file is empty"), so wait for this error, not any.
+    await eventually(() =>
+      expect(source.status().lastError).toBe('routes[1].prefix: "10.50.0.1/16": host bits are set (did you mean 10.50.0.0/16?); peers[0].holdTime: 2 s is invalid (RFC 4271: 0 or at least 3)'),
+    );
+    const line = logLines.filter((l) => String(l.msg).startsWith("invalid intent file")).at(-1);
     expect(line).toMatchObject({ level: "error", issues: [{ field: "routes[1].prefix" }, { field: "peers[0].holdTime", reason: "2 s is invalid (RFC 4271: 0 or at least 3)" }] });
     expect(controller.intentRoutes().map((r) => r.prefix)).toEqual(["10.49.0.0/16"]);
     expect(fakes.sessions[0].routeCalls()).toHaveLength(1);
