@@ -11,7 +11,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, createServer, Socket, type Server } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { gtsmRefusal, gtsmUnavailable, invalidTtlSecurity, setSocketTtlSecurity, setTtlSecurity } from "./gtsm.js";
 import { BgpListener, type AcceptingSession } from "./listener.js";
 import { dialPeer, Session, type DialOptions } from "./session.js";
@@ -174,6 +174,24 @@ describe.runIf(unavailable === undefined)("GTSM on real sockets", () => {
     expect(session.status().state).not.toBe("Established");
     // Its SYN-ACK went out with the default TTL, which our end dropped: the handshake never completed.
     expect(accepted).toHaveLength(0);
+  });
+
+  it("connected but no OPEN for 10 s: the status says so, with the GTSM hint (the hold timer would take 4 minutes)", async () => {
+    // A peer whose handshake passes (TTL 255 both ways) but which never sends an OPEN: as when its OPEN is dropped.
+    const { fd, port, accepted } = await server();
+    setTtlSecurity(fd, "127.0.0.1", 1);
+    const session = new Session({ peerAddress: "127.0.0.1", peerPort: port, peerAsn: 64512, localAsn: 64512, routerId: "127.0.0.2", connectRetryTime: 1, ttlSecurity: 1 });
+    cleanups.push(() => session.stop("admin-shutdown"));
+    session.start();
+    await expect.poll(() => session.status().state, { timeout: 10_000 }).toBe("OpenSent");
+    expect(accepted).toHaveLength(1);
+    expect(session.status().lastError).toBeUndefined();
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 12_000 });
+    try {
+      expect(session.status().lastError).toMatch(/^connected, but no OPEN from the peer in 1[12] s \(GTSM: check that the peer has TTL security on and is at most 1 hop away\)$/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("hop count 0 restores the defaults", async () => {

@@ -28,6 +28,13 @@ import type { BgpSession, OutRoute, RibEntry, SessionEvent, SessionListenOptions
 const DEFAULT_PORT = 179;
 const DEFAULT_CONNECT_RETRY_TIME = 5;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/**
+ * Connected but no OPEN from the peer for this long: status says so. A peer
+ * whose segments our GTSM filter drops (or whose TCP-MD5 key is only on our
+ * side of an accepted handshake) leaves the session in OpenSent until the
+ * hold timer's 4 minutes run out, with nothing else to show why.
+ */
+const OPEN_WAIT_HINT_MS = 10_000;
 const DEFAULT_RESTART_TIME = 120;
 /** A received chunk at least this large makes the session yield to the event loop before reading on (see bind). */
 const YIELD_AFTER_BYTES = 16 * 1024;
@@ -265,6 +272,10 @@ export class Session implements BgpSession {
     };
     if (connection?.socket.localAddress) status.localAddress = connection.socket.localAddress;
     if (this.lastError) status.lastError = this.lastError;
+    const waited = Date.now() - this.stateSince;
+    if (!this.lastError && this.lastState === "OpenSent" && waited >= OPEN_WAIT_HINT_MS) {
+      status.lastError = `connected, but no OPEN from the peer in ${Math.floor(waited / 1000)} s${this.noAnswerHint()}`;
+    }
     if (n) {
       status.negotiatedHoldTime = n.holdTime;
       status.peerRouterId = n.peerRouterId;
