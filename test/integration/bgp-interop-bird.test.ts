@@ -3,10 +3,11 @@
  * withdrawals seen in BIRD's own table, route refresh, restarts,
  * NOTIFICATIONs and hold-timer expiry.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBgpSession, type BgpSession, type OutRoute, type SessionOptions } from "@svcbgp/bgp";
 import { labAvailable } from "../support/requirements.js";
 import { Bird } from "../support/bird.js";
+import { cleanupAfterEach } from "../support/bird-peer.js";
 import { loopbackAddress, unprivilegedPort } from "../support/loopback.js";
 import { eventually, waitFor } from "../support/wait.js";
 
@@ -19,10 +20,7 @@ interface Pair {
   ourAddress: string;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+const cleanups = cleanupAfterEach();
 
 function birdConfig(o: {
   routerId: string;

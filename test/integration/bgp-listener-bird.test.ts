@@ -8,75 +8,31 @@
  * test/support/loopback.ts, unprivileged ports; everything is polled.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
-import { BgpListener, createBgpSession, type SessionOptions } from "@svcbgp/bgp";
-import { createLogger } from "@svcbgp/telemetry";
+import { describe, expect, it } from "vitest";
+import { createBgpSession, type SessionOptions } from "@svcbgp/bgp";
 import { labAvailable } from "../support/requirements.js";
-import { Bird, birdPeering, type BirdPeering } from "../support/bird.js";
+import { BirdPeerTests, birdRoutes, expectDialledUp, PEER_PROTOCOL, sessionOptions, type BirdLab } from "../support/bird-peer.js";
 import { sleep, waitFor } from "../support/wait.js";
-import { startSpeaker } from "../../services/speaker/src/speaker.js";
-import { bgpSessionFactory } from "../../services/speaker/src/peers/session-factory.js";
 
 const run = labAvailable("BGP listener with BIRD", { bird: true });
 const exec = promisify(execFile);
 
-const OUR_AS = 64512;
-const BIRD_AS = 65001;
+/** Our end's graceful restart (BIRD's is on too), for the sessions and the speaker's intent alike. */
+const GRACEFUL_RESTART = { enabled: true, restartTime: 120 };
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => {});
-});
+const suite = new BirdPeerTests();
+const { cleanups } = suite;
 
 /** BIRD dialling us (not passive) at ourAddress:ourPort, listening itself on birdAddress:birdPort. */
-function birdConfig(o: { birdAddress: string; birdPort: number; ourAddress: string; ourPort: number; routerId?: string }): string {
-  return `
-router id ${o.routerId ?? o.birdAddress};
-protocol device {}
-protocol bgp peer1 {
-  local ${o.birdAddress} port ${o.birdPort} as ${BIRD_AS};
-  neighbor ${o.ourAddress} port ${o.ourPort} as ${OUR_AS};
-  multihop; strict bind on;
-  connect delay time 1; connect retry time 1; error wait time 1,2;
-  graceful restart on;
-  ipv4 { import all; export none; };
-}
-`;
+function startBird(): Promise<BirdLab> {
+  return suite.startBird({ dials: true, extra: ["graceful restart on;"] });
 }
 
-type Lab = BirdPeering & { bird: Bird };
-
-async function startBird(routerId?: string): Promise<Lab> {
-  const lab = birdPeering();
-  const bird = await Bird.start(birdConfig({ ...lab, routerId }));
-  cleanups.push(() => bird.stop());
-  return { ...lab, bird };
-}
-
-async function listen(lab: Lab): Promise<BgpListener> {
-  const listener = new BgpListener({ host: lab.ourAddress, port: lab.ourPort });
-  await listener.listen();
-  cleanups.push(() => listener.close());
-  return listener;
-}
-
-function sessionOptions(lab: Lab, extra: Partial<SessionOptions> = {}): SessionOptions {
-  return {
-    peerAddress: lab.birdAddress,
-    peerPort: lab.birdPort,
-    peerAsn: BIRD_AS,
-    localAsn: OUR_AS,
-    routerId: lab.ourAddress,
-    localAddress: lab.ourAddress,
-    connectRetryTime: 1,
-    gracefulRestart: { enabled: true, restartTime: 120 },
-    ...extra,
-  };
+/** Our session's options toward the lab's BIRD, with graceful restart. */
+function ourOptions(lab: BirdLab, extra: Partial<SessionOptions> = {}): SessionOptions {
+  return sessionOptions(lab, { gracefulRestart: GRACEFUL_RESTART, ...extra });
 }
 
 /** Established TCP connections from a to b, as the kernel sees them: [local port, remote port] each. */
@@ -95,23 +51,12 @@ async function connectionsBetween(a: string, b: string): Promise<number> {
   return (await connections(a, b)).length;
 }
 
-async function birdRoutes(bird: Bird): Promise<string[]> {
-  return (await bird.routes({ protocol: "peer1" })).map((r) => r.prefix).sort();
-}
-
 describe.skipIf(!run)("BGP listener against BIRD", () => {
   it("accepts BIRD's connection for a passive session, which reaches Established and advertises", async () => {
     const lab = await startBird();
-    const listener = await listen(lab);
-    const session = createBgpSession(sessionOptions(lab, { passive: true }));
-    cleanups.push(() => session.stop("admin-shutdown"));
-    listener.register(session);
-    session.setRoutes([{ prefix: "10.49.0.0/16" }, { prefix: "10.49.62.131/32" }]);
-    session.start();
-
-    await waitFor(() => session.status().state === "Established", 30_000, "our passive session Established");
-    await lab.bird.waitEstablished("peer1");
-    await waitFor(async () => (await birdRoutes(lab.bird)).join() === "10.49.0.0/16,10.49.62.131/32", 30_000, "our routes at BIRD");
+    const listener = await suite.listen(lab);
+    const session = suite.registerPassive(listener, ourOptions(lab));
+    await expectDialledUp(lab, session, ["10.49.0.0/16", "10.49.62.131/32"]);
     // BIRD dialled: the connection's remote end on our side is BIRD's ephemeral port, ours is the listening port.
     expect(session.status().localAddress).toBe(lab.ourAddress);
     expect(await connectionsBetween(lab.ourAddress, lab.birdAddress)).toBe(1);
@@ -122,7 +67,7 @@ describe.skipIf(!run)("BGP listener against BIRD", () => {
     ["BIRD's router id is higher: BIRD's connection survives", "0.0.0.1", "BIRD's"],
   ])("resolves a collision when both dial at once (%s)", async (_name, ourRouterId, survivor) => {
     const lab = await startBird();
-    const listener = await listen(lab);
+    const listener = await suite.listen(lab);
     let inbound = 0;
     let dialled = 0;
     // A real collision, both connections between TCP connect and OPEN at once: our dial is held until BIRD's
@@ -140,7 +85,7 @@ describe.skipIf(!run)("BGP listener against BIRD", () => {
       }) as typeof socket.write;
     };
     // No connect retry or timeout while our dial is held (BIRD dials after its 1 s connect delay).
-    const session = createBgpSession(sessionOptions(lab, { routerId: ourRouterId, connectRetryTime: 60, connectTimeoutMs: 60_000 }), {
+    const session = createBgpSession(ourOptions(lab, { routerId: ourRouterId, connectRetryTime: 60, connectTimeoutMs: 60_000 }), {
       dial: ({ host, port, localAddress }) => {
         const socket = new Socket();
         if (dialled++ === 0) {
@@ -169,7 +114,7 @@ describe.skipIf(!run)("BGP listener against BIRD", () => {
     session.start();
 
     await waitFor(() => session.status().state === "Established", 30_000, "our session Established");
-    await lab.bird.waitEstablished("peer1");
+    await lab.bird.waitEstablished(PEER_PROTOCOL);
     // Both connections were made. Whichever side resolved the collision first dumped the one RFC 4271 §6.8
     // says loses, the one initiated by the lower BGP identifier: if it was us, our Cease went on that one.
     expect(inbound).toBeGreaterThanOrEqual(1);
@@ -180,7 +125,7 @@ describe.skipIf(!run)("BGP listener against BIRD", () => {
     const [left] = await waitFor(
       async () => {
         const open = await connections(lab.ourAddress, lab.birdAddress);
-        if (open.length !== 1 || session.status().state !== "Established" || !(await lab.bird.protocol("peer1")).info.startsWith("Established")) return undefined;
+        if (open.length !== 1 || session.status().state !== "Established" || !(await lab.bird.protocol(PEER_PROTOCOL)).info.startsWith("Established")) return undefined;
         // The same connection after BIRD answered: both ends were Established on it.
         return JSON.stringify(await connections(lab.ourAddress, lab.birdAddress)) === JSON.stringify(open) ? open : undefined;
       },
@@ -198,40 +143,16 @@ describe.skipIf(!run)("BGP listener against BIRD", () => {
     // the time our Cease reaches it (about 1 run in 10 with BIRD's identifier higher); the session then
     // comes back on a fresh connection, which is what the assertions above and below hold it to.
     expect(session.status().state).toBe("Established");
-    expect((await lab.bird.protocol("peer1")).info).toMatch(/^Established/);
-    await waitFor(async () => (await birdRoutes(lab.bird)).join() === "10.49.0.0/16", 30_000, "our route at BIRD");
+    expect((await lab.bird.protocol(PEER_PROTOCOL)).info).toMatch(/^Established/);
+    await waitFor(async () => (await birdRoutes(lab.bird)) === "10.49.0.0/16", 30_000, "our route at BIRD");
   });
 
   it("the speaker listens on the intent's listen_port, so a passive peer comes up", async () => {
     const lab = await startBird();
-    const dir = await mkdtemp(join(tmpdir(), "bgp-listener-bird-"));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const intentFile = join(dir, "intent.yaml");
-    await writeFile(
-      intentFile,
-      `nodeName: node-1
-routerId: ${lab.ourAddress}
-localAsn: ${OUR_AS}
-listenPort: ${lab.ourPort}
-peers:
-  - address: ${lab.birdAddress}
-    port: ${lab.birdPort}
-    asn: ${BIRD_AS}
-    sourceAddress: ${lab.ourAddress}
-    passive: true
-    gracefulRestart: { enabled: true, restartTime: 120 }
-routes:
-  - prefix: 10.49.0.0/16
-`,
-    );
-    const speaker = await startSpeaker(
-      { nodeName: "node-1", intentFile, apiListen: "127.0.0.1:0", httpListen: "127.0.0.1:0" },
-      { sessionFactory: bgpSessionFactory(), logger: createLogger({ name: "bgp-listener-bird", level: process.env.TEST_LOG_LEVEL ?? "silent" }), file: { debounceMs: 50, pollMs: 200 } },
-    );
-    cleanups.push(() => speaker.stop());
+    const { speaker } = await suite.startIntentSpeaker(lab, { name: "bgp-listener-bird", listen: true, peer: { passive: true, gracefulRestart: GRACEFUL_RESTART } });
 
-    await lab.bird.waitEstablished("peer1");
-    await waitFor(async () => (await birdRoutes(lab.bird)).join() === "10.49.0.0/16", 30_000, "the intent's route at BIRD");
+    await lab.bird.waitEstablished(PEER_PROTOCOL);
+    await waitFor(async () => (await birdRoutes(lab.bird)) === "10.49.0.0/16", 30_000, "the intent's route at BIRD");
     const [peer] = speaker.controller.peers();
     expect(peer.session?.status().state).toBe("Established");
     expect(peer.session?.options).toMatchObject({ passive: true, restarting: true });

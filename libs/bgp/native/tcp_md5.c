@@ -107,6 +107,31 @@ static int family_arg(napi_env env, napi_value value, int *domain) {
   return 1;
 }
 
+/*
+ * The arguments of setMd5Key and setTtlSecurity: `argc` of them into argv, the
+ * first two an fd and a family. On too few throws `arity_error`, on a bad fd
+ * or family a TypeError naming `function` (the caller, as JavaScript knows
+ * it); either way returns 0 for the caller to return NULL.
+ */
+static int fd_family_args(napi_env env, napi_callback_info info, const char *function, const char *arity_error, size_t argc, napi_value *argv, int32_t *fd, int *domain) {
+  size_t given = argc;
+  if (napi_get_cb_info(env, info, &given, argv, NULL, NULL) != napi_ok) return 0;
+  if (given < argc) {
+    throw_type(env, arity_error);
+    return 0;
+  }
+  char message[128];
+  if (napi_get_value_int32(env, argv[0], fd) != napi_ok || *fd < 0) {
+    snprintf(message, sizeof message, "%s: fd must be a non-negative integer", function);
+  } else if (!family_arg(env, argv[1], domain)) {
+    snprintf(message, sizeof message, "%s: family must be 4 or 6", function);
+  } else {
+    return 1;
+  }
+  throw_type(env, message);
+  return 0;
+}
+
 static napi_value create_tcp_socket(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -121,15 +146,10 @@ static napi_value create_tcp_socket(napi_env env, napi_callback_info info) {
 }
 
 static napi_value set_md5_key(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 5) return throw_type(env, "setMd5Key(fd, family, address, prefixLength, key): five arguments");
-
   int32_t fd, prefix;
   int domain;
-  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return throw_type(env, "setMd5Key: fd must be a non-negative integer");
-  if (!family_arg(env, argv[1], &domain)) return throw_type(env, "setMd5Key: family must be 4 or 6");
+  if (!fd_family_args(env, info, "setMd5Key", "setMd5Key(fd, family, address, prefixLength, key): five arguments", 5, argv, &fd, &domain)) return NULL;
   if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok || prefix < -1 || prefix > (domain == AF_INET6 ? 128 : 32))
     return throw_type(env, "setMd5Key: prefixLength must be -1 (one address) or a prefix length of the family");
 
@@ -199,15 +219,10 @@ static int set_int_option(napi_env env, int fd, int level, int option, int value
 }
 
 static napi_value set_ttl_security(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 3) return throw_type(env, "setTtlSecurity(fd, family, hops): three arguments");
-
   int32_t fd, hops;
   int peer_domain;
-  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return throw_type(env, "setTtlSecurity: fd must be a non-negative integer");
-  if (!family_arg(env, argv[1], &peer_domain)) return throw_type(env, "setTtlSecurity: family must be 4 or 6");
+  if (!fd_family_args(env, info, "setTtlSecurity", "setTtlSecurity(fd, family, hops): three arguments", 3, argv, &fd, &peer_domain)) return NULL;
   if (napi_get_value_int32(env, argv[2], &hops) != napi_ok || hops < 0 || hops > GTSM_MAX_HOPS)
     return throw_type(env, "setTtlSecurity: hops must be 0 (off) or 1..255");
 
