@@ -4,7 +4,9 @@
  * a missing requirement is a failure, never a silent pass.
  */
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { tcpMd5Unavailable } from "@svcbgp/bgp";
+import { BGPD } from "./frr.js";
 
 function hasCommand(command: string): boolean {
   try {
@@ -28,11 +30,13 @@ function check(needs: Array<[boolean, string]>): string | undefined {
 }
 
 /** What a test needs that this machine lacks, or undefined when it has everything. */
-export function missingRequirements(needs: { bird?: boolean; gobgp?: boolean; root?: boolean; netns?: boolean; tcpMd5?: boolean }): string | undefined {
+export function missingRequirements(needs: { bird?: boolean; gobgp?: boolean; frr?: boolean; root?: boolean; netns?: boolean; tcpMd5?: boolean }): string | undefined {
   const md5 = needs.tcpMd5 ? tcpMd5Unavailable() : undefined;
   return check([
     [!needs.bird || (hasCommand("bird") && hasCommand("birdc")), "bird2 (apt-get install bird2)"],
     [!needs.gobgp || (hasCommand("gobgpd") && hasCommand("gobgp")), "gobgpd (apt-get install gobgpd)"],
+    // FRR's daemons live outside PATH; bgpd runs without zebra, so no frr service is needed.
+    [!needs.frr || (existsSync(BGPD) && hasCommand("vtysh")), "frr (apt-get install frr)"],
     [!needs.root || isRoot, "root"],
     [!needs.netns || (isRoot && hasCommand("ip")), "root with iproute2 for network namespaces"],
     [md5 === undefined, `the TCP-MD5 addon (apt-get install gcc libc6-dev, then npm run build): ${md5}`],
