@@ -28,15 +28,33 @@ async function listener(host = "127.0.0.1", options: Partial<BgpListenerOptions>
   return l;
 }
 
-/** Dials the listener from `from`; resolves when the listener closes the connection, or after `ms` with "open". */
-function dial(l: BgpListener, from: string, ms = 500): Promise<"closed" | "open"> {
+/**
+ * Dials the listener from `from`, signed with `key` if given: "open" if still
+ * connected `openMs` after connecting, "closed" when the listener closes it,
+ * "no connection" when it does not connect within `connectMs`.
+ */
+function dial(l: BgpListener, from: string, o: { key?: string; openMs?: number; connectMs?: number } = {}): Promise<"open" | "closed" | "no connection"> {
   const { address, port } = l.address();
+  const { key, openMs = 200, connectMs = 1500 } = o;
   return new Promise((resolve) => {
-    const socket = connect({ host: address, port, localAddress: from });
+    const timer = setTimeout(() => {
+      resolve("no connection");
+      // Left dialling, the socket would retransmit its SYN (1 s, 3 s, 7 s ... after the first) into later steps of the test.
+      socket.destroy();
+    }, connectMs);
+    const settle = (outcome: "open" | "closed") => {
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const socket = key ? createSignedSocket(address, key) : connect({ host: address, port, localAddress: from });
+    if (key) socket.connect({ host: address, port, localAddress: from });
     cleanups.push(() => socket.destroy());
-    socket.on("error", () => resolve("closed"));
-    socket.on("close", () => resolve("closed"));
-    socket.on("connect", () => setTimeout(() => resolve("open"), ms));
+    socket.on("error", () => settle("closed"));
+    socket.on("close", () => settle("closed"));
+    socket.on("connect", () => {
+      clearTimeout(timer);
+      setTimeout(() => settle("open"), openMs);
+    });
   });
 }
 
@@ -44,7 +62,7 @@ describe("BgpListener", () => {
   it("closes a connection from an address with no session at once", async () => {
     const l = await listener();
     l.register(new RecordingSession({ peerAddress: "127.0.0.2" }));
-    expect(await dial(l, "127.0.0.3", 5_000)).toBe("closed");
+    expect(await dial(l, "127.0.0.3", { openMs: 5_000, connectMs: 5_000 })).toBe("closed");
   });
 
   it("hands a connection from a registered peer to its session", async () => {
@@ -53,7 +71,7 @@ describe("BgpListener", () => {
     const other = new RecordingSession({ peerAddress: "127.0.0.4" });
     l.register(session);
     l.register(other);
-    expect(await dial(l, "127.0.0.2")).toBe("open");
+    expect(await dial(l, "127.0.0.2", { openMs: 500 })).toBe("open");
     // The dialler's 'connect' and the listener's 'connection' are two sockets' events: wait for the listener's.
     await expect.poll(() => session.accepted.length + other.accepted.length).toBe(1);
     expect(session.accepted).toHaveLength(1);
@@ -66,11 +84,11 @@ describe("BgpListener", () => {
     const l = await listener();
     const refusing = new RecordingSession({ peerAddress: "127.0.0.2" }, false);
     l.register(refusing);
-    expect(await dial(l, "127.0.0.2", 5_000)).toBe("closed");
+    expect(await dial(l, "127.0.0.2", { openMs: 5_000, connectMs: 5_000 })).toBe("closed");
     const session = new RecordingSession({ peerAddress: "127.0.0.5" });
     l.register(session);
     l.unregister(session);
-    expect(await dial(l, "127.0.0.5", 5_000)).toBe("closed");
+    expect(await dial(l, "127.0.0.5", { openMs: 5_000, connectMs: 5_000 })).toBe("closed");
     expect(session.accepted).toHaveLength(0);
   });
 
@@ -111,7 +129,7 @@ describe("BgpListener.close", () => {
     const { port } = l.address();
     const session = new RecordingSession({ peerAddress: "127.0.0.2" });
     l.register(session);
-    expect(await dial(l, "127.0.0.2", 50)).toBe("open");
+    expect(await dial(l, "127.0.0.2", { openMs: 50 })).toBe("open");
     await expect.poll(() => session.accepted.length).toBe(1);
     await l.close();
     expect(l.isListening).toBe(false);
@@ -124,28 +142,6 @@ describe("BgpListener.close", () => {
   });
 });
 
-/** Dials the listener from `from`, signed with `key` if given: "open" once connected (after `ms`), "closed" when closed, "no connection" after a generous wait. */
-function dialSigned(l: BgpListener, from: string, key: string | undefined, ms = 200, waitMs = 1500): Promise<"open" | "closed" | "no connection"> {
-  const { address, port } = l.address();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      resolve("no connection");
-      // Left dialling, the socket would retransmit its SYN (1 s, 3 s, 7 s ... after the first) into later steps of the test.
-      socket.destroy();
-    }, waitMs);
-    const settle = (outcome: "open" | "closed") => {
-      clearTimeout(timer);
-      resolve(outcome);
-    };
-    const socket = key ? createSignedSocket(address, key) : connect({ host: address, port, localAddress: from });
-    if (key) socket.connect({ host: address, port, localAddress: from });
-    cleanups.push(() => socket.destroy());
-    socket.on("error", () => settle("closed"));
-    socket.on("close", () => settle("closed"));
-    socket.on("connect", () => setTimeout(() => settle("open"), ms));
-  });
-}
-
 describe("BgpListener with TCP-MD5 passwords", () => {
   it("without TCP-MD5, a password session never gets a connection: it is closed", async () => {
     const errors: string[] = [];
@@ -155,7 +151,7 @@ describe("BgpListener with TCP-MD5 passwords", () => {
     l.register(session);
     expect(l.keyedPeers()).toEqual([]);
     expect(errors).toEqual(["TCP-MD5 unavailable: no addon in this test; connections from this password peer are refused"]);
-    expect(await dialSigned(l, "127.0.0.2", undefined, 500, 5_000)).toBe("closed");
+    expect(await dial(l, "127.0.0.2", { openMs: 500, connectMs: 5_000 })).toBe("closed");
     expect(session.accepted).toHaveLength(0);
     expect(errors.join(" ")).not.toContain("hunter2");
   });
@@ -170,10 +166,10 @@ describe("BgpListener with TCP-MD5 passwords", () => {
     await l.listen();
     cleanups.push(() => l.close());
     expect(l.keyedPeers()).toEqual(["127.0.0.2"]);
-    expect(await dialSigned(l, "127.0.0.2", "s3cret")).toBe("open");
-    expect(await dialSigned(l, "127.0.0.2", undefined)).toBe("no connection");
-    expect(await dialSigned(l, "127.0.0.2", "wrong")).toBe("no connection");
-    expect(await dialSigned(l, "127.0.0.3", undefined)).toBe("open");
+    expect(await dial(l, "127.0.0.2", { key: "s3cret" })).toBe("open");
+    expect(await dial(l, "127.0.0.2")).toBe("no connection");
+    expect(await dial(l, "127.0.0.2", { key: "wrong" })).toBe("no connection");
+    expect(await dial(l, "127.0.0.3")).toBe("open");
     expect(signed.accepted.map((s) => s.remoteAddress)).toEqual(["127.0.0.2"]);
     expect(plain.accepted).toHaveLength(1);
     for (const s of [...signed.accepted, ...plain.accepted]) s.destroy();
@@ -187,12 +183,12 @@ describe("BgpListener with TCP-MD5 passwords", () => {
     l.unregister(first);
     l.register(second);
     expect(l.keyedPeers()).toEqual(["127.0.0.2"]);
-    expect(await dialSigned(l, "127.0.0.2", "one")).toBe("no connection");
-    expect(await dialSigned(l, "127.0.0.2", "two")).toBe("open");
+    expect(await dial(l, "127.0.0.2", { key: "one" })).toBe("no connection");
+    expect(await dial(l, "127.0.0.2", { key: "two" })).toBe("open");
     l.unregister(second);
     expect(l.keyedPeers()).toEqual([]);
     // No key any more: an unsigned connection from the address reaches the listener (and is closed: no session).
-    expect(await dialSigned(l, "127.0.0.2", undefined, 500, 5_000)).toBe("closed");
+    expect(await dial(l, "127.0.0.2", { openMs: 500, connectMs: 5_000 })).toBe("closed");
     for (const s of second.accepted) s.destroy();
   });
 });
