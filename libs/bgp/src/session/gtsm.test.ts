@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { connect, createServer, Socket, type Server } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { gtsmRefusal, gtsmUnavailable, invalidTtlSecurity, setSocketTtlSecurity, setTtlSecurity } from "./gtsm.js";
+import { handleFd } from "./tcp-md5.js";
 import { BgpListener, type AcceptingSession } from "./listener.js";
 import { dialPeer, Session, type DialOptions } from "./session.js";
 
@@ -33,8 +34,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const fdOf = (handleOwner: object): number => (handleOwner as { _handle: { fd: number } })._handle.fd;
-
 async function server(host = "127.0.0.1", ipv6Only?: boolean): Promise<{ server: Server; fd: number; port: number; accepted: Socket[] }> {
   const accepted: Socket[] = [];
   const s = createServer((socket) => {
@@ -46,7 +45,7 @@ async function server(host = "127.0.0.1", ipv6Only?: boolean): Promise<{ server:
     for (const socket of accepted) socket.destroy();
     return new Promise((resolve) => s.close(resolve));
   });
-  return { server: s, fd: fdOf(s), port: (s.address() as { port: number }).port, accepted };
+  return { server: s, fd: handleFd(s)!, port: (s.address() as { port: number }).port, accepted };
 }
 
 /** Dials (with GTSM when `hops` is given, through the session's dialler): the socket once connected, or "no connection" after NEVER_MS. */

@@ -18,7 +18,7 @@
  */
 import type { Socket } from "node:net";
 import { isIP } from "node:net";
-import { errnoException, tcpMd5Support } from "./tcp-md5.js";
+import { errnoException, handleFd, tcpMd5Support } from "./tcp-md5.js";
 
 /** What GTSM sends with: the largest TTL, which only a directly connected sender can deliver unchanged. */
 export const GTSM_TTL = 255;
@@ -81,12 +81,6 @@ export function setTtlSecurity(fd: number, peerAddress: string, hops: number): v
   } catch (err) {
     throw errnoException(err, `GTSM (${hops ? `${hops} hop${hops === 1 ? "" : "s"}` : "off"}) for ${peerAddress} not set`);
   }
-}
-
-/** The file descriptor under a net.Socket or net.Server (libuv's, on Unix), or undefined when it has none (yet). */
-export function handleFd(handleOwner: Socket | object): number | undefined {
-  const fd = (handleOwner as { _handle?: { fd?: number } })._handle?.fd;
-  return typeof fd === "number" && fd >= 0 ? fd : undefined;
 }
 
 /** setTtlSecurity on a net.Socket (an accepted connection); throws when it has no file descriptor. */

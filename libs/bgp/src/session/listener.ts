@@ -24,8 +24,8 @@
 import { createServer, isIP, type AddressInfo, type Server, type Socket } from "node:net";
 import { canonicalAddress } from "../codec/prefix.js";
 import type { SessionLogger } from "./session.js";
-import { GTSM_MAX_HOPS, GTSM_OFF, gtsmUnavailable, handleFd, setTtlSecurity } from "./gtsm.js";
-import { setTcpMd5Key, tcpMd5Unavailable } from "./tcp-md5.js";
+import { GTSM_MAX_HOPS, GTSM_OFF, gtsmUnavailable, setTtlSecurity } from "./gtsm.js";
+import { handleFd, setTcpMd5Key, tcpMd5Unavailable } from "./tcp-md5.js";
 import type { SessionOptions } from "./types.js";
 
 /** What the listener needs of a session (Session has it). */
@@ -212,12 +212,12 @@ export class BgpListener {
         ),
       );
     }
-    const fd = (this.server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    const fd = handleFd(this.server);
     const unavailable = wanted.size ? this.tcpMd5Unavailable() : undefined;
     for (const [address, key] of [...this.keys]) {
       if (wanted.get(address) === key) continue;
       this.keys.delete(address);
-      if (wanted.has(address) || fd === undefined || fd < 0) continue;
+      if (wanted.has(address) || fd === undefined) continue;
       try {
         this.setKey(fd, address, "");
       } catch (err) {
@@ -234,7 +234,7 @@ export class BgpListener {
         continue;
       }
       try {
-        if (fd === undefined || fd < 0) throw new Error("the listening socket has no file descriptor");
+        if (fd === undefined) throw new Error("the listening socket has no file descriptor");
         this.setKey(fd, address, key);
         this.keys.set(address, key);
         this.problem(`${address} key`, undefined, () => {});

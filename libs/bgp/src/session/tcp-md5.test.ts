@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, Socket, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSignedSocket, invalidTcpMd5Key, loadTcpMd5Addon, setTcpMd5Key, tcpMd5Support } from "./tcp-md5.js";
+import { createSignedSocket, handleFd, invalidTcpMd5Key, loadTcpMd5Addon, setTcpMd5Key, tcpMd5Support } from "./tcp-md5.js";
 import { Session } from "./session.js";
 
 const support = tcpMd5Support();
@@ -36,7 +36,7 @@ async function server(host = "127.0.0.1"): Promise<{ server: Server; fd: number;
     for (const socket of accepted) socket.destroy();
     return new Promise((resolve) => s.close(resolve));
   });
-  const fd = (s as unknown as { _handle: { fd: number } })._handle.fd;
+  const fd = handleFd(s)!;
   return { server: s, fd, port: (s.address() as { port: number }).port, accepted };
 }
 
@@ -144,7 +144,7 @@ describe.runIf(support.available)("TCP-MD5 addon", () => {
     const s = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => s.listen({ host: "::", port: 0, ipv6Only: false }, resolve));
     cleanups.push(() => new Promise((resolve) => s.close(resolve)));
-    const fd = (s as unknown as { _handle: { fd: number } })._handle.fd;
+    const fd = handleFd(s)!;
     const port = (s.address() as { port: number }).port;
     setTcpMd5Key(fd, "127.0.0.7", KEY);
     expect(await attempt(port, "127.0.0.7", KEY)).toBe("connected");

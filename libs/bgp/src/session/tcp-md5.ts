@@ -179,3 +179,9 @@ export function createConfiguredSocket(family: 4 | 6, configure: (fd: number) =>
 export function createSignedSocket(peerAddress: string, key: string): Socket {
   return createConfiguredSocket(addressFamily(peerAddress), (fd) => setTcpMd5Key(fd, peerAddress, key));
 }
+
+/** The file descriptor under a net.Socket or net.Server (libuv's, on Unix), or undefined when it has none (yet). */
+export function handleFd(handleOwner: Socket | object): number | undefined {
+  const fd = (handleOwner as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : undefined;
+}
