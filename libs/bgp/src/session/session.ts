@@ -42,8 +42,8 @@ const YIELD_AFTER_BYTES = 16 * 1024;
 const STOP_FLUSH_MS = 1000;
 /** Routes per slice when advertising or withdrawing many (see advertise): ~20 full UPDATEs of /32s. */
 export const ANNOUNCE_SLICE_ROUTES = 8192;
-/** `items` in runs of ANNOUNCE_SLICE_ROUTES (itself when it is no longer). */
-function* slices<T>(items: readonly T[]): Generator<readonly T[]> {
+/** `items` (an array, or a typed array of keys) in runs of ANNOUNCE_SLICE_ROUTES (itself when it is no longer). */
+function* slices<T extends { readonly length: number; slice(start: number, end: number): T }>(items: T): Generator<T> {
   if (items.length <= ANNOUNCE_SLICE_ROUTES) {
     if (items.length) yield items;
     return;
@@ -246,7 +246,7 @@ export class Session implements BgpSession {
     // prefix upserted in the same call is superseded by it: wanted again now.
     const gone4 = withdrawn.ipv4.filter((key) => !this.wanted.has(key));
     const gone6 = withdrawn.ipv6.filter((key) => !this.wanted.has(key));
-    for (let from = 0; from < gone4.length; from += ANNOUNCE_SLICE_ROUTES) this.sendGroups(this.adjOut.withdrawKeys({ ipv4: gone4.subarray(from, from + ANNOUNCE_SLICE_ROUTES), ipv6: [] }));
+    for (const slice of slices(gone4)) this.sendGroups(this.adjOut.withdrawKeys({ ipv4: slice, ipv6: [] }));
     this.sendGroups(this.adjOut.withdrawKeys({ ipv4: NO_KEYS, ipv6: gone6 }));
   }
 
