@@ -17,8 +17,7 @@
  * connects without the protection it was configured with.
  */
 import type { Socket } from "node:net";
-import { isIP } from "node:net";
-import { errnoException, handleFd, tcpMd5Support } from "./tcp-md5.js";
+import { addressFamily, errnoException, handleFd, tcpMd5Support } from "./tcp-md5.js";
 
 /** What GTSM sends with: the largest TTL, which only a directly connected sender can deliver unchanged. */
 export const GTSM_TTL = 255;
@@ -72,8 +71,7 @@ export function gtsmRefusal(options: { ttlSecurity?: number }, unavailable: () =
 export function setTtlSecurity(fd: number, peerAddress: string, hops: number): void {
   const invalid = invalidTtlSecurity(hops);
   if (invalid) throw Object.assign(new RangeError(`GTSM for ${peerAddress}: ${invalid}`), { code: "ERR_OUT_OF_RANGE" });
-  const family = isIP(peerAddress);
-  if (family !== 4 && family !== 6) throw Object.assign(new TypeError(`GTSM: not an IP address: ${JSON.stringify(peerAddress)}`), { code: "ERR_INVALID_ARG_VALUE" });
+  const family = addressFamily(peerAddress, "GTSM");
   const found = addonFunction();
   if ("reason" in found) throw Object.assign(new Error(`GTSM unavailable: ${found.reason}`), { code: "ERR_GTSM_UNAVAILABLE" });
   try {

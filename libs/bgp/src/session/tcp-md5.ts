@@ -98,9 +98,10 @@ export function invalidTcpMd5Key(key: string): string | undefined {
   return bytes > TCP_MD5_MAX_KEY_BYTES ? `the TCP-MD5 password is ${bytes} bytes long; at most ${TCP_MD5_MAX_KEY_BYTES} are allowed` : undefined;
 }
 
-function addressFamily(address: string): 4 | 6 {
+/** The address's family for the addon; throws ERR_INVALID_ARG_VALUE, naming `what` ("TCP-MD5", "GTSM"), when it is not an IP address. */
+export function addressFamily(address: string, what = "TCP-MD5"): 4 | 6 {
   const family = isIP(address);
-  if (family !== 4 && family !== 6) throw Object.assign(new TypeError(`TCP-MD5: not an IP address: ${JSON.stringify(address)}`), { code: "ERR_INVALID_ARG_VALUE" });
+  if (family !== 4 && family !== 6) throw Object.assign(new TypeError(`${what}: not an IP address: ${JSON.stringify(address)}`), { code: "ERR_INVALID_ARG_VALUE" });
   return family;
 }
 
