@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { createBgpSession, type BgpSession, type OutRoute, type SessionOptions } from "@svcbgp/bgp";
 import { labAvailable } from "../support/requirements.js";
 import { Frr, type FrrNeighbor, type FrrOptions } from "../support/frr.js";
-import { cleanupAfterEach } from "../support/bird-peer.js";
+import { cleanupAfterEach } from "../support/cleanups.js";
 import { loopbackAddress, unprivilegedPort } from "../support/loopback.js";
 import { eventually, waitFor } from "../support/wait.js";
 

@@ -3,8 +3,9 @@
  * whose next hop is in 127.0.0.0/8, so routes toward it carry an explicit
  * documentation-range next hop.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBgpSession, type BgpSession, type SessionOptions } from "@svcbgp/bgp";
+import { cleanupAfterEach } from "../support/cleanups.js";
 import { labAvailable } from "../support/requirements.js";
 import { Gobgp, type GobgpNeighbor } from "../support/gobgp.js";
 import { loopbackAddress, unprivilegedPort } from "../support/loopback.js";
@@ -13,10 +14,7 @@ import { eventually, waitFor } from "../support/wait.js";
 const run = labAvailable("BGP interop with GoBGP", { gobgp: true });
 const NEXT_HOP = "192.0.2.10";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+const cleanups = cleanupAfterEach();
 
 async function setUp(o: { ourAsn: number; peerAsn: number; neighbor?: Partial<GobgpNeighbor>; session?: Partial<SessionOptions> }): Promise<{ gobgp: Gobgp; session: BgpSession; ourAddress: string }> {
   const gobgpAddress = loopbackAddress();

@@ -9,13 +9,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
 import { stringify } from "yaml";
 import { BgpListener, createBgpSession, type BgpSession, type SessionOptions } from "@svcbgp/bgp";
 import { createLogger, type Logger } from "@svcbgp/telemetry";
 import { startSpeaker, type RunningSpeaker } from "../../services/speaker/src/speaker.js";
 import { bgpSessionFactory } from "../../services/speaker/src/peers/session-factory.js";
 import { Bird, birdPeering, type BirdPeering } from "./bird.js";
+import { cleanupAfterEach } from "./cleanups.js";
 import { waitFor } from "./wait.js";
 
 export const OUR_AS = 64512;
@@ -28,21 +28,6 @@ export const DEFAULT_PREFIX = "10.49.0.0/16";
 const INTENT_FILE_TIMING = { debounceMs: 50, pollMs: 200 };
 
 export type BirdLab = BirdPeering & { bird: Bird };
-
-type Cleanup = () => Promise<unknown> | unknown;
-
-/**
- * A stack of cleanups run after each test of the calling file, last first. A
- * failing one does not keep the rest from running: the daemons and sockets of
- * a failed test must not outlive it.
- */
-export function cleanupAfterEach(): Cleanup[] {
-  const cleanups: Cleanup[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => {});
-  });
-  return cleanups;
-}
 
 export interface BirdPeerOptions {
   /** Statements added to BIRD's protocol, each ending in `;`: `password "..."`, `ttl security on`, ... */
